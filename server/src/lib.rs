@@ -1,0 +1,9 @@
+//! sa's server: one binary, several roles (`static`, `store`, `auth`, `dev`).
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod dev;
+pub mod serve;
+pub mod static_site;
+pub mod store;

@@ -1,0 +1,11 @@
+//! Browser-side helpers shared by the client and the explorer (wasm only).
+use crate::config::RuntimeConfig;
+
+/// Loads `/config.json` from the app's own origin. Under `trunk serve` there is none, so the
+/// local dev backend's config applies.
+pub async fn load_config() -> RuntimeConfig {
+    match gloo_net::http::Request::get("/config.json").send().await {
+        Ok(resp) if resp.ok() => resp.json::<RuntimeConfig>().await.unwrap_or_else(|_| RuntimeConfig::local_dev()),
+        _ => RuntimeConfig::local_dev(),
+    }
+}
