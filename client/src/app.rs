@@ -20,7 +20,7 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
             <a class="brand" href="/">"sa"</a>
             <nav aria-label="Main">
                 <a href="/">"Models"</a>
-                <button type="button" class="secondary" on:click=move |_| open.set(true) aria-keyshortcuts="Control+K">
+                <button type="button" id="open-explorer" class="secondary" on:click=move |_| open.set(true) aria-keyshortcuts="Control+K">
                     "Explorer"
                 </button>
                 <span class="session-state">"Not signed in"</span>

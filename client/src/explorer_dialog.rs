@@ -42,7 +42,7 @@ pub fn ExplorerDialog(config: sa_shared::config::RuntimeConfig, open: RwSignal<b
                 <h2 id="explorer-dialog-title">"Explorer"</h2>
                 <button type="button" class="icon" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
             </div>
-            <sa_explorer::Explorer config=config compact=true />
+            <sa_explorer::Explorer session=sa_shared::web::session::Session::new(config) compact=true />
         </dialog>
     }
 }

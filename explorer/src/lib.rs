@@ -138,7 +138,7 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
                         view! { <span class="session-state">"Not signed in"</span><a href=href>"Sign in"</a> }.into_any()
                     }
                     SessionState::SignedIn { user } => view! {
-                        <span class="session-state">"Signed in as "<strong>{user.username}</strong></span>
+                        <span class="session-state">"Signed in as "<strong>{user.name}</strong></span>
                         <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
                     }.into_any(),
                 }}

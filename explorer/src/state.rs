@@ -121,5 +121,5 @@ impl Ctx {
 /// Whether an error means the store (or its backend) can't be reached, as opposed to the store
 /// refusing this one request.
 pub fn is_outage(e: &ApiError) -> bool {
-    matches!(e.status, 0 | 502 | 503 | 504)
+    e.is_network() || matches!(e.status, 502..=504)
 }

@@ -1,6 +1,7 @@
 //! Browser-side helpers shared by the client and the explorer (wasm only).
 use crate::config::RuntimeConfig;
 
+pub mod auth_api;
 pub mod http;
 pub mod session;
 pub mod store_api;

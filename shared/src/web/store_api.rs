@@ -1,7 +1,5 @@
 //! Typed calls to one store instance (`{store.url}/api/…`) and to auth's share endpoint, on top
 //! of [`super::http::send`], which adds the bearer token and maps error bodies.
-use gloo_net::http::{Method, Response};
-use serde::de::DeserializeOwned;
 
 use crate::{
     auth::{ShareRequest, ShareResponse},
@@ -10,7 +8,7 @@ use crate::{
 };
 
 use super::{
-    http::{send, ApiError},
+    http::{json, send, ApiError, Method, Response},
     session::Session,
 };
 
@@ -67,8 +65,8 @@ pub async fn list(session: Session, store: &StoreEntry, after: Option<&str>, q: 
 pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetched, ApiError> {
     let resp = send(session, Method::GET, &model_url(store, id), &[], None).await?;
     let etag = etag(&resp);
-    let text = resp.text().await.map_err(decode_error)?;
-    let doc = serde_json::from_str(&text).map_err(|e| ApiError { status: 0, code: "bad_json".into(), message: format!("The store sent a document that is not JSON: {e}") })?;
+    let text = resp.text().await.map_err(ApiError::bad_answer)?;
+    let doc = serde_json::from_str(&text).map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
     Ok(Fetched { doc, etag, size: text.len() })
 }
 
@@ -100,14 +98,6 @@ pub async fn share(session: Session, model_url: &str) -> Result<ShareResponse, A
 
 fn etag(resp: &Response) -> String {
     resp.headers().get("etag").unwrap_or_default()
-}
-
-async fn json<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
-    resp.json::<T>().await.map_err(decode_error)
-}
-
-fn decode_error(e: gloo_net::Error) -> ApiError {
-    ApiError { status: 0, code: "bad_response".into(), message: format!("The server's answer could not be read: {e}") }
 }
 
 fn encode(s: &str) -> String {
