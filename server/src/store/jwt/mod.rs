@@ -57,7 +57,9 @@ impl Principal {
 struct TokenClaims {
     #[serde(default)]
     sub: Option<String>,
-    exp: i64,
+    /// Required; `Validation` reports it missing with a clearer error than serde would.
+    #[serde(default)]
+    exp: Option<i64>,
     #[serde(default)]
     roles: Option<Vec<String>>,
     #[serde(default)]
@@ -165,7 +167,7 @@ impl Verifier {
             subject: claims.sub.unwrap_or_default(),
             roles: claims.roles.unwrap_or_else(|| issuer.config.default_roles.clone()),
             model,
-            exp: claims.exp,
+            exp: claims.exp.unwrap_or(0),
         })
     }
 }
