@@ -316,7 +316,7 @@ async fn bad_inputs(s: &TestStore) {
     // application/*+json is JSON too.
     assert_eq!(post(Some("application/vnd.sa.model+json; charset=utf-8"), b"{\"name\":\"vendor\"}".to_vec()).await.unwrap().status(), 201);
 
-    for path in ["/api/model/not-a-uuid", "/api/model/123", "/api/model/%20"] {
+    for path in ["/api/model/not-a-uuid", "/api/model/123", "/api/model/%20", "/api/model/%FF"] {
         assert_eq!(expect_error(s.get(path).send().await.unwrap(), 400).await, "bad_id", "{path}");
         assert_eq!(expect_error(s.put_json(path, &json!({})).send().await.unwrap(), 400).await, "bad_id");
         assert_eq!(expect_error(s.delete(path).send().await.unwrap(), 400).await, "bad_id");

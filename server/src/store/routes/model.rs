@@ -28,8 +28,13 @@ const MAX_QUERY_CHARS: usize = 200;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| StoreError::bad_id(raw))
+type RawId = std::result::Result<Path<String>, axum::extract::rejection::PathRejection>;
+
+/// The `{id}` of the path as a UUID (any spelling), or 400.
+fn parse_id(raw: RawId) -> Result<(Uuid, String)> {
+    let Path(raw) = raw.map_err(|_| StoreError::bad_id("(not valid UTF-8)"))?;
+    let id = Uuid::parse_str(&raw).map_err(|_| StoreError::bad_id(&raw))?;
+    Ok((id, raw))
 }
 
 fn quoted(etag: &str) -> HeaderValue {
@@ -190,8 +195,8 @@ pub async fn create<B: Backend>(State(app): State<Arc<App<B>>>, headers: HeaderM
 }
 
 /// `GET /api/model/{id}`: the document and its ETag, or 304 for a matching `If-None-Match`.
-pub async fn show<B: Backend>(State(app): State<Arc<App<B>>>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response> {
-    let id = parse_id(&raw)?;
+pub async fn show<B: Backend>(State(app): State<Arc<App<B>>>, raw: RawId, headers: HeaderMap) -> Result<Response> {
+    let (id, raw) = parse_id(raw)?;
     let stored = app.backend.get(id).await?.ok_or_else(|| StoreError::not_found(&raw))?;
     let etag = quoted(&stored.etag);
     if let Some(v) = header_str(&headers, header::IF_NONE_MATCH)? {
@@ -218,8 +223,8 @@ pub async fn show<B: Backend>(State(app): State<Arc<App<B>>>, Path(raw): Path<St
 
 /// `PUT /api/model/{id}`: replaces the model (or creates it under that id); with `If-Match`,
 /// only if it hasn't changed since.
-pub async fn replace<B: Backend>(State(app): State<Arc<App<B>>>, Path(raw): Path<String>, headers: HeaderMap, uri: Uri, body: Body) -> Result<Response> {
-    let id = parse_id(&raw)?;
+pub async fn replace<B: Backend>(State(app): State<Arc<App<B>>>, raw: RawId, headers: HeaderMap, uri: Uri, body: Body) -> Result<Response> {
+    let (id, _) = parse_id(raw)?;
     let base = BaseUrl::from_request(&headers, &uri)?;
     let expect = expectation(&headers)?;
     let doc = with_name(read_document(&app, &headers, body).await?, id);
@@ -232,8 +237,8 @@ pub async fn replace<B: Backend>(State(app): State<Arc<App<B>>>, Path(raw): Path
 }
 
 /// `DELETE /api/model/{id}` (with an optional `If-Match`).
-pub async fn destroy<B: Backend>(State(app): State<Arc<App<B>>>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response> {
-    let id = parse_id(&raw)?;
+pub async fn destroy<B: Backend>(State(app): State<Arc<App<B>>>, raw: RawId, headers: HeaderMap) -> Result<Response> {
+    let (id, raw) = parse_id(raw)?;
     match app.backend.delete(id, expectation(&headers)?).await? {
         Deleted::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
         Deleted::NotFound => Err(StoreError::not_found(&raw)),
