@@ -1,0 +1,29 @@
+//! `POST /api/share`: a read-only token for one model, as a link that opens in any tab.
+use axum::{extract::State, Json};
+use sa_shared::auth::{ShareRequest, ShareResponse};
+use uuid::Uuid;
+
+use super::extract::{Authenticated, JsonBody};
+use crate::auth::{
+    error::{AuthError, AuthResult},
+    AppState,
+};
+
+/// The model id of an absolute model URL: its last path segment, which must be a UUID.
+pub fn model_id(url: &str) -> AuthResult<Uuid> {
+    let bad = |why: &str| AuthError::bad_request("invalid_model_url", format!("{why}; send the absolute URL of one model, like https://store.example/api/model/<uuid>"));
+    let uri: http::Uri = url.parse().map_err(|_| bad("that is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+        return Err(bad("the URL must be absolute (http or https)"));
+    }
+    let last = uri.path().trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    Uuid::try_parse(last).map_err(|_| bad("the URL's last path segment is not a model id"))
+}
+
+pub async fn share(auth: Authenticated, State(state): State<AppState>, JsonBody(req): JsonBody<ShareRequest>) -> AuthResult<Json<ShareResponse>> {
+    let model = model_id(&req.url)?;
+    let (access_token, expires_in) = state.tokens.share(&state.keys, &auth.user, model)?;
+    let sep = if req.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}access_token={access_token}", req.url);
+    Ok(Json(ShareResponse { url, access_token, expires_in }))
+}
