@@ -173,13 +173,12 @@ pub async fn run_users(cmd: UsersCommand) -> anyhow::Result<()> {
     match cmd {
         UsersCommand::Add { name, roles, data_dir, database_url } => {
             let roles = parse_roles(&roles)?;
-            let storage = Storage::open(&data_dir, database_url.as_deref()).await?;
             let (password, generated) = match read_password_from_stdin()? {
                 Some(p) => (p, false),
                 None => (passwords::generate(), true),
             };
-            let user = add_user(&storage, &Passwords::new(Cost::default())?, &name, &password, roles).await.map_err(|e| anyhow::anyhow!("cannot add the user: {e}"))?;
-            println!("added user {} ({}) with roles {}", user.username, user.id, user.role_names().join(","));
+            let user = create_user(&data_dir, database_url.as_deref(), &name, &password, roles, Cost::default()).await?;
+            println!("added user {} ({}) with roles {}", user.username, user.id, user.roles.join(","));
             if generated {
                 println!("password for {}: {password}", user.username);
                 println!("(shown only this once; store it now)");
@@ -187,6 +186,15 @@ pub async fn run_users(cmd: UsersCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Adds a user to the store in `data_dir` (or PostgreSQL), hashing at `cost`:
+/// what `sa-server users add` does, for scripts and tests. A running file-backed service picks
+/// the new user up on its next request.
+pub async fn create_user(data_dir: &std::path::Path, database_url: Option<&str>, name: &str, password: &str, roles: Vec<Role>, cost: Cost) -> anyhow::Result<sa_shared::auth::UserView> {
+    let storage = Storage::open(data_dir, database_url).await?;
+    let user = add_user(&storage, &Passwords::new(cost)?, name, password, roles).await.map_err(|e| anyhow::anyhow!("cannot add the user: {e}"))?;
+    Ok(user.view())
 }
 
 fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {

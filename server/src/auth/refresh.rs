@@ -94,7 +94,7 @@ impl RefreshPolicy {
 
     async fn previous_or_reuse(&self, storage: &Storage, family: &Family, generation: u64, presented_hash: &str, t: i64) -> AuthResult<Refreshed> {
         let is_previous = generation + 1 == family.generation && family.previous_hash.as_deref() == Some(presented_hash);
-        if is_previous && !family.revoked && t - family.rotated_at <= self.reuse_grace as i64 {
+        if is_previous && !family.revoked && t - family.rotated_at < self.reuse_grace as i64 {
             let user = self.live_user(storage, family.id, family.user_id).await?;
             return Ok(Refreshed { user, next_token: None });
         }

@@ -30,6 +30,8 @@ struct FamiliesFile {
 struct State {
     users: HashMap<Uuid, User>,
     families: HashMap<Uuid, Family>,
+    /// The users file version in memory; another process (`sa-server users add`) may replace it.
+    users_stamp: Option<(std::time::SystemTime, u64)>,
 }
 
 pub struct FileStore {
@@ -46,6 +48,16 @@ fn read_json<T: Default + for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Res
     }
 }
 
+/// Modification time and inode: every atomic replace changes the inode, even within one mtime tick.
+fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let ino = meta.len();
+    Some((meta.modified().ok()?, ino))
+}
+
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -60,14 +72,34 @@ impl FileStore {
         let state = State {
             users: users.users.into_iter().map(|u| (u.id, u)).collect(),
             families: families.families.into_iter().map(|f| (f.id, f)).collect(),
+            users_stamp: stamp(&users_path),
         };
         Ok(FileStore { users_path, families_path, state: Mutex::new(state) })
     }
 
-    async fn save_users(&self, state: &State) -> StorageResult<()> {
+    /// The state, with the users re-read first if another process replaced the users file.
+    async fn lock(&self) -> tokio::sync::MutexGuard<'_, State> {
+        let mut s = self.state.lock().await;
+        let now_stamp = stamp(&self.users_path);
+        if now_stamp != s.users_stamp {
+            match read_json::<UsersFile>(&self.users_path) {
+                Ok(file) => {
+                    s.users = file.users.into_iter().map(|u| (u.id, u)).collect();
+                    s.users_stamp = now_stamp;
+                    tracing::info!("users file changed on disk; reloaded it");
+                }
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "users file changed but cannot be read; keeping the users in memory"),
+            }
+        }
+        s
+    }
+
+    async fn save_users(&self, state: &mut State) -> StorageResult<()> {
         let mut users: Vec<User> = state.users.values().cloned().collect();
         users.sort_by_key(|u| (u.created, u.id));
-        write(self.users_path.clone(), serde_json::to_vec_pretty(&UsersFile { users })).await
+        write(self.users_path.clone(), serde_json::to_vec_pretty(&UsersFile { users })).await?;
+        state.users_stamp = stamp(&self.users_path);
+        Ok(())
     }
 
     async fn save_families(&self, state: &mut State) -> StorageResult<()> {
@@ -84,16 +116,16 @@ impl FileStore {
     }
 
     pub async fn count_users(&self) -> StorageResult<usize> {
-        Ok(self.state.lock().await.users.len())
+        Ok(self.lock().await.users.len())
     }
 
     pub async fn create_user(&self, user: User) -> StorageResult<()> {
-        let mut s = self.state.lock().await;
+        let mut s = self.lock().await;
         if s.users.values().any(|u| u.username == user.username) {
             return Err(StorageError::UsernameTaken);
         }
         s.users.insert(user.id, user.clone());
-        if let Err(e) = self.save_users(&s).await {
+        if let Err(e) = self.save_users(&mut s).await {
             s.users.remove(&user.id);
             return Err(e);
         }
@@ -101,25 +133,25 @@ impl FileStore {
     }
 
     pub async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>> {
-        Ok(self.state.lock().await.users.values().find(|u| u.username == username).cloned())
+        Ok(self.lock().await.users.values().find(|u| u.username == username).cloned())
     }
 
     pub async fn user(&self, id: Uuid) -> StorageResult<Option<User>> {
-        Ok(self.state.lock().await.users.get(&id).cloned())
+        Ok(self.lock().await.users.get(&id).cloned())
     }
 
     pub async fn list_users(&self) -> StorageResult<Vec<User>> {
-        let mut users: Vec<User> = self.state.lock().await.users.values().cloned().collect();
+        let mut users: Vec<User> = self.lock().await.users.values().cloned().collect();
         users.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(users)
     }
 
     pub async fn set_roles(&self, id: Uuid, roles: Vec<Role>) -> StorageResult<Option<User>> {
-        let mut s = self.state.lock().await;
+        let mut s = self.lock().await;
         let Some(user) = s.users.get_mut(&id) else { return Ok(None) };
         let old = std::mem::replace(&mut user.roles, roles);
         let updated = user.clone();
-        if let Err(e) = self.save_users(&s).await {
+        if let Err(e) = self.save_users(&mut s).await {
             if let Some(u) = s.users.get_mut(&id) {
                 u.roles = old;
             }
@@ -129,9 +161,9 @@ impl FileStore {
     }
 
     pub async fn delete_user(&self, id: Uuid) -> StorageResult<bool> {
-        let mut s = self.state.lock().await;
+        let mut s = self.lock().await;
         let Some(user) = s.users.remove(&id) else { return Ok(false) };
-        if let Err(e) = self.save_users(&s).await {
+        if let Err(e) = self.save_users(&mut s).await {
             s.users.insert(id, user);
             return Err(e);
         }
@@ -141,17 +173,17 @@ impl FileStore {
     }
 
     pub async fn insert_family(&self, family: Family) -> StorageResult<()> {
-        let mut s = self.state.lock().await;
+        let mut s = self.lock().await;
         s.families.insert(family.id, family);
         self.save_families(&mut s).await
     }
 
     pub async fn family(&self, id: Uuid) -> StorageResult<Option<Family>> {
-        Ok(self.state.lock().await.families.get(&id).cloned())
+        Ok(self.lock().await.families.get(&id).cloned())
     }
 
     pub async fn rotate_family(&self, id: Uuid, from_generation: u64, new_hash: String, now: i64) -> StorageResult<bool> {
-        let mut s = self.state.lock().await;
+        let mut s = self.lock().await;
         let Some(f) = s.families.get_mut(&id) else { return Ok(false) };
         if f.revoked || f.generation != from_generation {
             return Ok(false);
@@ -168,7 +200,7 @@ impl FileStore {
     }
 
     pub async fn revoke_family(&self, id: Uuid) -> StorageResult<()> {
-        let mut s = self.state.lock().await;
+        let mut s = self.lock().await;
         if let Some(f) = s.families.get_mut(&id) {
             f.revoked = true;
             self.save_families(&mut s).await?;
