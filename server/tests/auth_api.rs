@@ -218,24 +218,23 @@ async fn unknown_user_and_wrong_password_get_the_same_answer_in_about_the_same_t
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(strip(&wrong), strip(&unknown), "status, headers and body must not tell the cases apart");
 
-    let time = |name: &'static str| {
-        let auth = &auth;
-        async move {
-            let mut samples = Vec::new();
-            for _ in 0..5 {
-                let t = Instant::now();
-                let a = auth.login(name, "not-the-password").await;
-                samples.push(t.elapsed());
-                assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-            }
-            samples.sort();
-            samples[2]
+    // Interleaved, so load from other tests hits both cases alike; a skipped hash would make the
+    // unknown case about 100x faster, far outside the band.
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..7 {
+        for (name, samples) in [("grace", &mut known), ("nobody-here", &mut unknown)] {
+            let t = Instant::now();
+            let a = auth.login(name, "not-the-password").await;
+            samples.push(t.elapsed());
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED);
         }
-    };
-    let known = time("grace").await;
-    let unknown = time("nobody-here").await;
+    }
+    known.sort();
+    unknown.sort();
+    let (known, unknown) = (known[3], unknown[3]);
     let ratio = unknown.as_secs_f64() / known.as_secs_f64();
-    assert!((0.6..1.6).contains(&ratio), "median times differ too much: known {known:?}, unknown {unknown:?}");
+    assert!((0.5..2.0).contains(&ratio), "median times differ too much: known {known:?}, unknown {unknown:?}");
 }
 
 #[tokio::test]
