@@ -446,3 +446,37 @@ async fn users_and_sessions_survive_a_restart_and_cli_added_users_are_seen() {
     assert_eq!(restarted.login("jack", "secret-password-2").await.status, StatusCode::OK);
     let _ = Duration::ZERO;
 }
+
+#[tokio::test]
+async fn dev_router_creates_the_admin_once_and_serves_the_auth_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen: std::net::SocketAddr = "127.0.0.1:18080".parse().unwrap();
+    let urls = ["client", "explorer", "store", "auth"].into_iter().map(|s| (s, format!("http://{s}.sa.localhost:18080"))).collect();
+    let ctx = sa_server::dev::DevContext { domain: "sa.localhost".into(), urls, data_dir: dir.path().to_path_buf(), redis_url: None, database_url: None, listen };
+    let admins = || {
+        let users: Value = serde_json::from_slice(&std::fs::read(dir.path().join("auth/users.json")).unwrap()).unwrap();
+        users["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let router = sa_server::auth::dev_router(&ctx).await.unwrap().expect("auth is built");
+    assert_eq!(admins(), ["admin"]);
+    drop(sa_server::auth::dev_router(&ctx).await.unwrap());
+    assert_eq!(admins(), ["admin"], "a later start creates no second admin");
+
+    use tower::ServiceExt;
+    let req = |uri: &str| http::Request::builder().uri(uri).header("host", "auth.sa.localhost:18080").body(axum::body::Body::empty()).unwrap();
+    let res = router.clone().oneshot(req("/.well-known/openid-configuration")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let d: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(d["issuer"], "http://auth.sa.localhost:18080", "the issuer is the dev auth URL");
+    assert_eq!(d["jwks_uri"], ctx.jwks_url());
+    let preflight = http::Request::builder()
+        .method("OPTIONS")
+        .uri("/api/token")
+        .header("origin", "http://explorer.sa.localhost:18080")
+        .header("access-control-request-method", "POST")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = router.oneshot(preflight).await.unwrap();
+    assert_eq!(res.headers().get("access-control-allow-origin").unwrap(), "http://explorer.sa.localhost:18080");
+}
