@@ -125,3 +125,20 @@ impl RefreshPolicy {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_format_round_trips_and_rejects_junk() {
+        let id = Uuid::new_v4();
+        let (secret, h) = new_secret();
+        let t = token(id, 7, &secret);
+        assert_eq!(parse(&t), Some((id, 7, secret.as_str())));
+        assert_eq!(hash(&secret), h);
+        for junk in ["", "x", "a.b.c", &format!("{}.x.s", id.simple()), &format!("{}.1.", id.simple())] {
+            assert_eq!(parse(junk), None, "{junk:?}");
+        }
+    }
+}

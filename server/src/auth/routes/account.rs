@@ -58,3 +58,20 @@ pub async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, _he
 pub async fn me(auth: Authenticated) -> Json<UserView> {
     Json(auth.user.view())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_passwords() {
+        assert_eq!(validate_username(" Alice.B ").unwrap(), "alice.b");
+        for bad in ["ab", "-alice", "al ice", "alice!", "ålice", &"a".repeat(33)] {
+            assert!(validate_username(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_password("alice", "ten-chars!").is_ok());
+        assert!(validate_password("alice", "nine-char").is_err());
+        assert!(validate_password("alice", "my-ALICE-password").is_err());
+        assert!(validate_password("alice", &"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+}

@@ -27,3 +27,19 @@ pub async fn share(auth: Authenticated, State(state): State<AppState>, JsonBody(
     let url = format!("{}{sep}access_token={access_token}", req.url);
     Ok(Json(ShareResponse { url, access_token, expires_in }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::model_id;
+
+    #[test]
+    fn model_urls() {
+        let id = "0b9c8a52-6a0e-4d4e-9a38-6f1f9d5f2c11";
+        assert_eq!(model_id(&format!("http://store.sa.localhost:8080/redis/api/model/{id}")).unwrap().to_string(), id);
+        assert_eq!(model_id(&format!("https://store.example/api/model/{id}/")).unwrap().to_string(), id);
+        assert_eq!(model_id(&format!("https://store.example/api/model/{id}?x=1")).unwrap().to_string(), id);
+        for bad in ["", "store/api/model/x", &format!("/api/model/{id}"), "https://store.example/api/model/latest", &format!("javascript://x/{id}")] {
+            assert!(model_id(bad).is_err(), "{bad}");
+        }
+    }
+}
