@@ -9,7 +9,8 @@ use sa_shared::{
 
 use crate::components::{explain, Doing, ErrorNotice};
 
-pub const MIN_PASSWORD: usize = 8;
+/// The auth service's rule (it checks again).
+pub const MIN_PASSWORD: usize = 10;
 
 pub fn username_problem(name: &str) -> Option<String> {
     let name = name.trim();
@@ -21,6 +22,9 @@ pub fn username_problem(name: &str) -> Option<String> {
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
         return Some("Only letters, digits, dots, dashes and underscores.".into());
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Some("Start with a letter or a digit.".into());
     }
     None
 }
@@ -85,7 +89,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
             <p class="hint">"New accounts can read every model. An admin grants the writer role for creating and editing."</p>
             <form id="register-form" on:submit=submit novalidate>
                 <Field id="register-username" label="Username" problem=Signal::derive(shown(0, user_problem))
-                    hint="3–32 letters, digits, dots, dashes or underscores.">
+                    hint="3–32 letters, digits, dots, dashes or underscores, starting with a letter or digit.">
                     <input id="register-username" name="username" autocomplete="username" required
                         autocapitalize="off" spellcheck="false"
                         aria-describedby="register-username-help"

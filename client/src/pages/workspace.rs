@@ -56,6 +56,7 @@ pub fn WorkspacePage(session: Session) -> impl IntoView {
 fn Workspace(session: Session) -> impl IntoView {
     let query = use_query_map();
     let welcome = move || query.with(|q| q.get("welcome").is_some());
+    let deleted = move || query.with(|q| q.get("deleted"));
     let stores = session.config().stores;
     let data = LocalResource::new(move || {
         let stores = stores.clone();
@@ -70,6 +71,7 @@ fn Workspace(session: Session) -> impl IntoView {
                 {move || if session.can_write() { " and create your own." } else { "; an admin grants the writer role for creating and editing." }}
             </div>
         </Show>
+        {move || deleted().map(|name| view! { <div class="notice ok" role="status" id="deleted-notice">{format!("Deleted “{name}”.")}</div> })}
         <section class="card">
             <div class="section-head">
                 <h1>"Your models"</h1>
