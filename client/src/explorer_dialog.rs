@@ -64,7 +64,7 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>, #[prop(optional)] 
                 <button type="button" class="icon" id="close-explorer" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
             </div>
             <Show when=move || opened_once.get()>
-                <sa_explorer::Explorer config=session.config() on_pick=on_pick compact=true />
+                <sa_explorer::Explorer session=session on_pick=on_pick compact=true />
             </Show>
         </dialog>
     }

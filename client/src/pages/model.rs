@@ -9,7 +9,7 @@ use leptos_router::{
 use sa_shared::{
     config::StoreEntry,
     model::display_name,
-    web::{http::ApiError, session::Session},
+    web::{http::ApiError, session::Session, store_api::{self, Fetched}},
 };
 
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
         json_editor::{check, pretty},
         Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser,
     },
-    store_api::{self, Fetched},
+    
 };
 
 #[component]

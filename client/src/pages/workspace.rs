@@ -5,13 +5,13 @@ use leptos_router::{components::A, hooks::use_query_map};
 use sa_shared::{
     config::StoreEntry,
     model::ModelSummary,
-    web::{http::ApiError, session::Session},
+    web::{http::ApiError, session::Session, store_api},
 };
 
 use crate::{
     app::mark,
     components::{explain, human_size, relative_time, Doing, ErrorNotice, Loading, RequireUser},
-    store_api,
+
 };
 
 /// The most models read per store for this page: enough to find one by typing part of its name,
