@@ -39,7 +39,8 @@ pub fn Explorer(
     // `/` focuses the search box unless the user is typing somewhere.
     let keys = window_event_listener(ev::keydown, move |e| {
         if e.key() == "/" && !e.ctrl_key() && !e.meta_key() && !e.alt_key() && !dom::typing_in_field(&e) {
-            if let Some(input) = ctx.search.get_untracked() {
+            // Only while this explorer is on screen (the client keeps it in a closed dialog).
+            if let Some(input) = ctx.search.get_untracked().filter(|i| i.offset_parent().is_some()) {
                 e.prevent_default();
                 let _ = input.focus();
             }

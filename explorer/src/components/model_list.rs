@@ -17,7 +17,7 @@ use crate::{
 
 /// Rows per request.
 const PAGE: u32 = 50;
-/// Height of one row in CSS pixels; `.model-row` in explorer.css uses the same.
+/// Height of one row in CSS pixels; `.ex-row` in explorer.css uses the same.
 const ROW_H: usize = 56;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 8;
@@ -68,7 +68,12 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             };
             let gen = generation.get_value();
             if reset {
-                load.set(Load::Loading);
+                // A page still on its way belongs to the old query; its answer will be dropped.
+                more_loading.set(false);
+                next.set(None);
+                if items.with_untracked(Vec::is_empty) {
+                    load.set(Load::Loading);
+                }
             } else {
                 more_loading.set(true);
             }
@@ -244,7 +249,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let name_for_status = label.clone();
 
     view! {
-        <div class="model-list">
+        <div class="ex-list">
             <div class="list-toolbar" role="search">
                 <input type="search" class="search" node_ref=ctx.search
                     aria-label=search_label placeholder="Search  ( / )"
@@ -279,7 +284,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             }}
             <div class="list-viewport" node_ref=viewport role="listbox" tabindex="0"
                 aria-label=list_label
-                hidden=move || !matches!(load.get(), Load::Ready) || items.with(Vec::is_empty)
+                hidden=move || matches!(load.get(), Load::Failed(_)) || items.with(Vec::is_empty)
                 aria-activedescendant=move || opt_id(active.get())
                 on:scroll=move |e| {
                     let el = event_target::<web_sys::Element>(&e);
@@ -291,7 +296,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                         {
                             let id = m.id.clone();
                             view! {
-                                <div role="option" class="model-row" id=opt_id(i)
+                                <div role="option" class="ex-row" id=opt_id(i)
                                     style:top=format!("{}px", i * ROW_H)
                                     aria-selected=move || (active.get() == i).to_string()
                                     aria-posinset=i + 1
