@@ -129,7 +129,7 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
     leptos::task::spawn_local(async move { session.restore().await });
     let sign_out = move |_| leptos::task::spawn_local(async move { session.logout().await });
     view! {
-        <header class="app-header">
+        <header class="app-header explorer-app-header">
             <a class="brand" href="/">"sa explorer"</a>
             <nav aria-label="Main">
                 {move || match session.state() {
@@ -139,7 +139,7 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
                         view! { <span class="session-state">"Not signed in"</span><a href=href>"Sign in"</a> }.into_any()
                     }
                     SessionState::SignedIn { user } => view! {
-                        <span class="session-state">"Signed in as "<strong>{user.name}</strong></span>
+                        <span class="session-state">"Signed in as "<strong>{user.name}</strong><span class="role-badge">{user.roles.join(", ")}</span></span>
                         <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
                     }.into_any(),
                 }}
