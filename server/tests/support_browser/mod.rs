@@ -452,8 +452,9 @@ impl Browser {
         log.clone()
     }
 
-    /// Console errors: every SEVERE entry, except network errors the test declared, and a
-    /// signed-out page's 401 from `POST /api/token` (that is how "no session" is answered).
+    /// Console errors: every SEVERE entry, except network errors the test declared, the
+    /// browser's `/favicon.ico` probe, and a signed-out page's 401 from `POST /api/token`
+    /// (that is how the auth service answers "no session").
     pub async fn console_errors(&self) -> Vec<LogEntry> {
         let expected = self.expected.lock().unwrap().clone();
         self.console()
@@ -461,8 +462,10 @@ impl Browser {
             .into_iter()
             .filter(|e| e.level == "SEVERE")
             .filter(|e| {
+                // The browser's own favicon probe is not the app's doing.
                 let planned = e.source == "network"
                     && (expected.iter().any(|x| e.message.contains(x.as_str()))
+                        || e.message.contains("/favicon.ico ")
                         || (e.message.contains("/api/token") && e.message.contains("status of 401")));
                 !planned
             })
