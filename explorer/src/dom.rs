@@ -25,9 +25,15 @@ pub async fn copy_text(text: &str) -> Result<(), ()> {
 pub fn human_size(bytes: u64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b < 1024 * 1024 => tenths(b, 1024, "KB"),
+        b => tenths(b, 1024 * 1024, "MB"),
     }
+}
+
+// Integer arithmetic: float formatting would add kilobytes of wasm for one decimal.
+fn tenths(b: u64, unit: u64, name: &str) -> String {
+    let t = (b * 10 + unit / 2) / unit;
+    format!("{}.{} {name}", t / 10, t % 10)
 }
 
 /// An RFC 3339 time shortened for a list row: `2026-11-25 20:41`.

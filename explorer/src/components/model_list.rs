@@ -18,7 +18,7 @@ use crate::{
 /// Rows per request.
 const PAGE: u32 = 50;
 /// Height of one row in CSS pixels; `.model-row` in explorer.css uses the same.
-const ROW_H: f64 = 56.0;
+const ROW_H: usize = 56;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 8;
 const DEBOUNCE: Duration = Duration::from_millis(250);
@@ -47,8 +47,8 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let generation = StoredValue::new(0u32);
     let debounce = StoredValue::new(None::<TimeoutHandle>);
     let active = RwSignal::new(0usize);
-    let scroll_top = RwSignal::new(0.0f64);
-    let viewport_h = RwSignal::new(600.0f64);
+    let scroll_top = RwSignal::new(0usize);
+    let viewport_h = RwSignal::new(600usize);
     let viewport = NodeRef::<html::Div>::new();
 
     let fetch = {
@@ -84,8 +84,11 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 match r {
                     Ok(page) => {
                         if reset {
+                            // Keep the open model highlighted when it is on the first page.
+                            let open = ctx.nav.model.try_get_untracked().flatten();
+                            let at = open.and_then(|id| page.items.iter().position(|m| m.id == id)).unwrap_or(0);
                             items.try_set(page.items);
-                            active.try_set(0);
+                            active.try_set(at);
                         } else {
                             items.try_update(|v| v.extend(page.items));
                         }
@@ -128,7 +131,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
 
     let measure = move || {
         if let Some(el) = viewport.get_untracked() {
-            viewport_h.set(el.client_height() as f64);
+            viewport_h.set(el.client_height().max(0) as usize);
         }
     };
     Effect::new(move |_| {
@@ -142,8 +145,8 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     // The rows in view, and paging on when the user nears the end of what is loaded.
     let range = Memo::new(move |_| {
         let len = items.with(Vec::len);
-        let first = ((scroll_top.get() / ROW_H).floor() as usize).saturating_sub(OVERSCAN);
-        let last = (((scroll_top.get() + viewport_h.get()) / ROW_H).ceil() as usize + OVERSCAN).min(len);
+        let first = (scroll_top.get() / ROW_H).saturating_sub(OVERSCAN);
+        let last = ((scroll_top.get() + viewport_h.get()).div_ceil(ROW_H) + OVERSCAN).min(len);
         (first.min(last), last)
     });
     Effect::new(move |_| {
@@ -173,13 +176,13 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
 
     let scroll_into_view = move |i: usize| {
         let Some(el) = viewport.get_untracked() else { return };
-        let top = i as f64 * ROW_H;
-        let cur = el.scroll_top() as f64;
-        let h = el.client_height() as f64;
+        let top = (i * ROW_H) as i32;
+        let cur = el.scroll_top();
+        let h = el.client_height();
         if top < cur {
-            el.set_scroll_top(top as i32);
-        } else if top + ROW_H > cur + h {
-            el.set_scroll_top((top + ROW_H - h).ceil() as i32);
+            el.set_scroll_top(top);
+        } else if top + ROW_H as i32 > cur + h {
+            el.set_scroll_top(top + ROW_H as i32 - h);
         }
     };
     let on_list_key = move |e: ev::KeyboardEvent| {
@@ -187,7 +190,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
         if len == 0 {
             return;
         }
-        let page = ((viewport_h.get_untracked() / ROW_H) as usize).max(1);
+        let page = (viewport_h.get_untracked() / ROW_H).max(1);
         let cur = active.get_untracked().min(len - 1);
         let to = match e.key().as_str() {
             "ArrowDown" => (cur + 1).min(len - 1),
@@ -257,9 +260,13 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             <p class="list-status" role="status" aria-live="polite">
                 {move || match (load.get(), total.get()) {
                     (Load::Ready, Some(t)) => {
-                        let shown = items.with(Vec::len);
+                        let shown = thousands(items.with(Vec::len) as u64);
                         let q = query.get();
-                        if q.is_empty() { format!("{shown} of {t} models") } else { format!("{shown} of {t} models match “{q}”") }
+                        match (t, q.is_empty()) {
+                            (0, _) => String::new(),
+                            (_, true) => format!("{shown} of {} models", thousands(t)),
+                            (_, false) => format!("{shown} of {} models match “{q}”", thousands(t)),
+                        }
                     }
                     (Load::Loading, _) => "Loading models…".to_string(),
                     _ => String::new(),
@@ -276,16 +283,16 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 aria-activedescendant=move || opt_id(active.get())
                 on:scroll=move |e| {
                     let el = event_target::<web_sys::Element>(&e);
-                    scroll_top.set(el.scroll_top() as f64);
+                    scroll_top.set(el.scroll_top().max(0) as usize);
                 }
                 on:keydown=on_list_key>
-                <div class="list-spacer" style:height=move || format!("{}px", items.with(Vec::len) as f64 * ROW_H)>
+                <div class="list-spacer" style:height=move || format!("{}px", items.with(Vec::len) * ROW_H)>
                     <For each=visible key=|(i, m)| (*i, m.id.clone()) let((i, m))>
                         {
                             let id = m.id.clone();
                             view! {
                                 <div role="option" class="model-row" id=opt_id(i)
-                                    style:top=format!("{}px", i as f64 * ROW_H)
+                                    style:top=format!("{}px", i * ROW_H)
                                     aria-selected=move || (active.get() == i).to_string()
                                     aria-posinset=i + 1
                                     aria-setsize=move || total.get().unwrap_or(0).to_string()
@@ -331,7 +338,7 @@ fn ListError(error: ApiError, store: String, on_retry: Callback<()>) -> impl Int
 fn ListEmpty(query: String, on_clear: Callback<()>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     if query.is_empty() {
-        let hint = if ctx.session.can_write() { "Create one with “New model”, or copy one here from another store." } else { "Ask someone with the writer role to add one." };
+        let hint = if untrack(|| ctx.session.can_write()) { "Create one with “New model”, or copy one here from another store." } else { "Ask someone with the writer role to add one." };
         view! { <div class="empty-state"><p><strong>"No models here yet."</strong>" "{hint}</p></div> }.into_any()
     } else {
         view! {
@@ -342,4 +349,17 @@ fn ListEmpty(query: String, on_clear: Callback<()>) -> impl IntoView {
         }
         .into_any()
     }
+}
+
+/// `10000` as `10,000`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

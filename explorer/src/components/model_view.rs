@@ -196,7 +196,7 @@ fn node(doc: Arc<serde_json::Value>, path: String, key: Option<String>, depth: u
         Value::Array(a) => (None, a.len(), "[", "]"),
         scalar => {
             let (class, text) = match scalar {
-                Value::String(s) => ("jt-string", format!("{s:?}")),
+                Value::String(s) => ("jt-string", serde_json::to_string(s).unwrap_or_default()),
                 Value::Number(n) => ("jt-number", n.to_string()),
                 Value::Bool(b) => ("jt-bool", b.to_string()),
                 _ => ("jt-null", "null".to_string()),

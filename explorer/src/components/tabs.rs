@@ -21,7 +21,11 @@ pub fn Tabs(active: Memo<Option<String>>) -> impl IntoView {
             check(ctx, slot);
         }
     };
-    check_all();
+    // Now, and again when the user signs in (the backend name needs a token).
+    Effect::new(move |_| {
+        ctx.session.is_signed_in();
+        check_all();
+    });
     if let Ok(h) = set_interval_with_handle(check_all, HEALTH_EVERY) {
         on_cleanup(move || h.clear());
     }
@@ -110,7 +114,7 @@ fn check(ctx: Ctx, slot: StoreSlot) {
             Err(e) if is_outage(e) => Health::Down(e.message.clone()),
             Err(e) => Health::Down(format!("{} ({})", e.message, e.status)),
         };
-        let need_info = health == Health::Up && slot.status.try_with_untracked(|s| s.info.is_none()).unwrap_or(false);
+        let need_info = health == Health::Up && untrack(|| ctx.session.is_signed_in()) && slot.status.try_with_untracked(|s| s.info.is_none()).unwrap_or(false);
         slot.status.try_update(|s| if s.health != health { s.health = health });
         if need_info {
             if let Ok(info) = store_api::info(ctx.session, &slot.entry).await {
