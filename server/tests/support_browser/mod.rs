@@ -86,6 +86,30 @@ impl Stack {
         Browser::open(&self.driver, size).await
     }
 
+    /// Adds an account directly in auth's data dir, as `sa-server users add` does (the running
+    /// file-backed auth service sees it at its next request). Tests use a cheap argon2 cost.
+    pub async fn add_user(&self, name: &str, password: &str, roles: &[&str]) {
+        let roles = roles.iter().map(|r| sa_shared::auth::Role::parse(r).unwrap_or_else(|| panic!("unknown role {r}"))).collect();
+        let cost = sa_server::auth::passwords::Cost { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        sa_server::auth::create_user(&self.data.path().join("auth"), None, name, password, roles, cost)
+            .await
+            .unwrap_or_else(|e| panic!("add user {name}: {e}"));
+    }
+
+    /// An access token for `name`, through auth's login endpoint (for set-up calls).
+    pub async fn token(&self, name: &str, password: &str) -> String {
+        let res = self
+            .http()
+            .post(self.url("auth", "/api/login"))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .expect("POST /api/login");
+        assert!(res.status().is_success(), "login as {name}: {}", res.status());
+        let body: sa_shared::auth::TokenResponse = res.json().await.expect("token response");
+        body.access_token
+    }
+
     /// An HTTP client for set-up calls that reaches every `*.sa.localhost` host on loopback
     /// (the system resolver doesn't know them).
     pub fn http(&self) -> reqwest::Client {
