@@ -196,6 +196,14 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.goto(&stack.url("client", "/new")).await;
     alice.wait_url("signed-out deep link", "/login?return=").await;
 
+    // Signing in from there goes back to the page asked for.
+    alice.fill("#login-username", ALICE.0).await;
+    alice.fill("#login-password", ALICE.1).await;
+    alice.click("#login-submit").await;
+    alice.wait_url("back at the deep link", "/new").await;
+    alice.find("#new-model-form").await;
+    sign_out(&alice).await;
+
     alice.check_no_console_errors().await;
     root.check_no_console_errors().await;
     alice.close().await;

@@ -413,9 +413,18 @@ impl Browser {
     // ---- finds (all wait up to WAIT) ----
 
     pub async fn find(&self, css: &str) -> Element {
-        match self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
-            Ok(el) => el,
-            Err(e) => self.fail(&format!("no element {css:?} within {WAIT:?}: {e}")).await,
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // Any error (not only "no such element": also "aborted by navigation" while the
+            // app reloads a page) means "not there yet" until the deadline.
+            let err = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => return el,
+                Err(e) => e,
+            };
+            if Instant::now() > deadline {
+                self.fail(&format!("no element {css:?} within {WAIT:?}: {err}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
