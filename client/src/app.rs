@@ -56,7 +56,7 @@ fn Root(config: RuntimeConfig) -> impl IntoView {
                         <Route path=path!("/admin") view=move || view! { <AdminPage session=session /> } />
                     </Routes>
                 </main>
-                <ExplorerDialog session=session open=explorer_open compact=compact />
+                <ExplorerDialog session=session open=explorer_open />
             </div>
         </Router>
     }
