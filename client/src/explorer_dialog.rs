@@ -6,8 +6,7 @@ use sa_shared::web::session::Session;
 use wasm_bindgen::JsCast;
 
 #[component]
-pub fn ExplorerDialog(session: Session, open: RwSignal<bool>, #[prop(optional)] compact: bool) -> impl IntoView {
-    let _ = compact;
+pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     // The explorer is built at first opening (not with every client page) and then kept, so

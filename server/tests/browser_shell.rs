@@ -46,3 +46,16 @@ async fn both_apps_render_their_shell_and_the_explorer_pops_over() {
     b.check_no_console_errors().await;
     b.close().await;
 }
+
+/// The harness itself: an error thrown while a page starts must reach `console_errors`, or
+/// every "no console errors" check above would prove nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_capture_sees_errors_thrown_at_page_start() {
+    let stack = Stack::start().await;
+    let b = stack.browser(DESKTOP).await;
+    b.goto("data:text/html,<!doctype html><title>t</title><script>throw new Error('boom at start')</script><p id=x>x</p>").await;
+    b.find("#x").await;
+    let errors = b.console_errors().await;
+    assert!(errors.iter().any(|e| e.message.contains("boom at start")), "the thrown error is captured: {errors:?}");
+    b.close().await;
+}

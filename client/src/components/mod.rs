@@ -45,7 +45,11 @@ pub fn explain(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String
             "Your account can read models but not change them. Ask an admin to give you the writer role.".to_string()
         }
         (403, Doing::Admin) => "Only admins can manage users.".to_string(),
-        (503, _) => format!("{} is unavailable right now ({}). Try again in a minute.", capitalise(&place), err.message.trim_end_matches('.')),
+        (503, _) => format!(
+            "{} is unavailable right now. Try again in a minute; the other stores still work. (Details: {})",
+            capitalise(&place),
+            err.message.trim_end_matches('.')
+        ),
         _ => err.to_string(),
     }
 }
