@@ -12,7 +12,7 @@ mod world;
 
 use fantoccini::key::Key;
 use serde_json::{json, Value};
-use support_browser::{Browser, Stack, DESKTOP, PHONE};
+use support_browser::{Browser, DESKTOP, PHONE};
 use world::{World, PASSWORD, USER};
 
 /// Signs in through the explorer's "Sign in" link and the client's login page, and checks
@@ -22,7 +22,7 @@ async fn sign_in_from(b: &Browser, w: &World, path: &str) {
     b.goto(&start).await;
     let link = b.find(".explorer .signin a").await;
     let href = link.attr("href").await.unwrap().unwrap_or_default();
-    let expected = format!("{}/login?return=", w.ctx.url("client"));
+    let expected = format!("{}/login?return=", w.stack.ctx.url("client"));
     assert!(href.starts_with(&expected), "the Sign in link goes to the client's login page with a return URL: {href}");
     assert!(href.contains(&urlencoding(&start)), "the return URL is the page the user is on: {href}");
     link.click().await.unwrap();
@@ -30,7 +30,7 @@ async fn sign_in_from(b: &Browser, w: &World, path: &str) {
     b.fill("#login-username", USER).await;
     b.fill("#login-password", PASSWORD).await;
     b.click("#login-submit").await;
-    b.wait_url("back on the explorer after signing in", &w.ctx.url("explorer")).await;
+    b.wait_url("back on the explorer after signing in", &w.stack.ctx.url("explorer")).await;
     b.find_text(".app-header .session-state", USER).await;
 }
 
@@ -83,8 +83,8 @@ async fn current_model(b: &Browser, store: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_model_travels_file_to_redis_to_postgres() {
-    let stack = Stack::start().await; // chromedriver (its own gateway is not used here)
     let mut w = World::start().await;
+    let stack = &w.stack;
     let b = stack.browser(DESKTOP).await;
 
     // Signed out: tabs for all three stores, and a way to sign in that comes back here.
@@ -191,6 +191,8 @@ async fn one_model_travels_file_to_redis_to_postgres() {
     b.goto(&w.url("client", "/")).await;
     b.click("#open-explorer").await;
     b.click("dialog.explorer-dialog[open] [role=tab][data-store=sql]").await;
+    b.find_text("dialog.explorer-dialog[open] .ex-row", "Migrating plant 7").await;
+    b.screenshots("explorer-popover", DESKTOP).await;
     b.find_text("dialog.explorer-dialog[open] .ex-row", "Migrating plant 7").await.click().await.unwrap();
     b.wait_url("the client opens the picked model", &format!("/models/sql/{sql_id}")).await;
     b.find_none("dialog.explorer-dialog[open]").await;
@@ -215,6 +217,11 @@ async fn one_model_travels_file_to_redis_to_postgres() {
     }
     let h = b.eval("return document.getElementById('tab-redis').dataset.health").await;
     assert_eq!(h, "down");
+
+    // Dark mode follows the system setting.
+    b.color_scheme("dark").await;
+    b.screenshots("explorer-dark", DESKTOP).await;
+    b.color_scheme("light").await;
 
     // Phone layout: the list, then the model in its place.
     b.resize(PHONE).await;

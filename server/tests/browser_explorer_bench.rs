@@ -12,7 +12,7 @@ mod world;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support_browser::{dist_dir, Browser, Stack, DESKTOP};
+use support_browser::{dist_dir, Browser, DESKTOP};
 use world::{World, PASSWORD, USER};
 
 const MANY: usize = 10_000;
@@ -86,8 +86,8 @@ const SCROLL_JS: &str = "
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explorer_switches_and_scrolls_10000_models() {
-    let stack = Stack::start().await;
     let w = World::start().await;
+    let stack = &w.stack;
     let seeding = Instant::now();
     w.create_many("redis", MANY, "Bulk").await;
     w.create_many("sql", FEW, "Few").await;

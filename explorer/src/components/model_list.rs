@@ -134,14 +134,17 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
         }
     });
 
+    // Also runs from an animation frame, after the list may have gone (tab switch): hence try_.
     let measure = move || {
-        if let Some(el) = viewport.get_untracked() {
-            viewport_h.set(el.client_height().max(0) as usize);
+        if let Some(Some(el)) = viewport.try_get_untracked() {
+            viewport_h.try_set(el.client_height().max(0) as usize);
         }
     };
+    // The viewport grows with its rows up to a max-height, so measure again once they render.
     Effect::new(move |_| {
+        items.with(Vec::len);
         if viewport.get().is_some() {
-            measure();
+            request_animation_frame(measure);
         }
     });
     let resize = window_event_listener(ev::resize, move |_| measure());

@@ -2,25 +2,19 @@
 //! started privately by `support_services`) and a writer who can sign in.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-
-use sa_server::dev::{self, DevContext};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 use crate::{
-    support_browser::{dist_dir, WAIT},
+    support_browser::{Options, Stack, WAIT},
     support_services::{Postgres, Redis},
 };
 
 pub const USER: &str = "mapmaker";
 pub const PASSWORD: &str = "correct horse battery staple 42";
 
-/// `sa-server dev` with all three stores, and a writer who can sign in.
+/// `sa-server dev` with all three stores (and its chromedriver), and a writer who can sign in.
 pub struct World {
-    pub ctx: DevContext,
-    pub addr: SocketAddr,
-    _data: TempDir,
+    pub stack: Stack,
     pub redis: Redis,
     _postgres: Postgres,
 }
@@ -30,27 +24,13 @@ impl World {
         let redis = Redis::start();
         let postgres = Postgres::start();
         let database_url = postgres.create_database("explorer");
-        let data = tempfile::tempdir().expect("temp data dir");
-        sa_server::auth::create_user(&data.path().join("auth"), None, USER, PASSWORD, vec![sa_shared::auth::Role::Writer], sa_server::auth::passwords::Cost::fast_for_tests())
-            .await
-            .expect("create the test writer");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the dev gateway");
-        let addr = listener.local_addr().unwrap();
-        let args = dev::Args {
-            listen: addr,
-            domain: "sa.localhost".into(),
-            dist: dist_dir(),
-            data: data.path().to_path_buf(),
-            redis_url: Some(redis.url()),
-            database_url: Some(database_url),
-            public_port: None,
-        };
-        let ctx = dev::start(args, listener).await.expect("start sa-server dev with Redis and PostgreSQL");
-        World { ctx, addr, _data: data, redis, _postgres: postgres }
+        let stack = Stack::start_with(Options { redis_url: Some(redis.url()), database_url: Some(database_url) }).await;
+        stack.add_user(USER, PASSWORD, &["writer"]).await;
+        World { stack, redis, _postgres: postgres }
     }
 
     pub fn url(&self, sub: &str, path: &str) -> String {
-        format!("{}{path}", self.ctx.url(sub))
+        self.stack.url(sub, path)
     }
 
     /// An access token for the writer, from auth's login over HTTP.
@@ -58,7 +38,7 @@ impl World {
         let login = self
             .http()
             .post(self.url("auth", "/api/login"))
-            .header("Origin", self.ctx.url("client"))
+            .header("Origin", self.stack.ctx.url("client"))
             .json(&json!({"username": USER, "password": PASSWORD}))
             .send()
             .await
@@ -109,7 +89,7 @@ impl World {
     pub fn http(&self) -> reqwest::Client {
         let mut b = reqwest::Client::builder().timeout(WAIT);
         for sub in ["client", "explorer", "store", "auth"] {
-            b = b.resolve(&format!("{sub}.{}", self.ctx.domain), self.addr);
+            b = b.resolve(&format!("{sub}.{}", self.stack.ctx.domain), self.stack.addr);
         }
         b.build().expect("reqwest client")
     }
