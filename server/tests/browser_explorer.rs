@@ -228,6 +228,32 @@ async fn one_model_travels_file_to_redis_to_postgres() {
     b.click(".list-viewport .ex-row").await;
     b.find(".model-view .back").await;
     b.screenshot("explorer-model-phone").await;
+    b.resize(DESKTOP).await;
+
+    // Edit with If-Match: someone else saves first, so the explorer's save is refused (412)
+    // and says so; after a reload the edit goes through.
+    b.click(".ex-actions .edit").await;
+    b.find("#model-json").await;
+    w.rename("sql", &sql_id, "Renamed elsewhere").await;
+    b.set_value("#model-json", &json!({"name": "Renamed here"}).to_string()).await;
+    b.expect_network_error("status of 412");
+    b.click(".editor .save").await;
+    b.find_text(".ex-notice", "Someone changed this model").await;
+    b.click_text(".ex-notice button", "Reload").await;
+    b.find_text(".model-header h2", "Renamed elsewhere").await;
+    b.click(".ex-actions .edit").await;
+    b.set_value("#model-json", &json!({"name": "Renamed here"}).to_string()).await;
+    b.click(".editor .save").await;
+    b.find_text(".model-header h2", "Renamed here").await;
+    b.find_text(".ex-row .row-name", "Renamed here").await;
+
+    // Delete asks first, then the model is gone from the store and the list.
+    b.click(".ex-actions .delete").await;
+    b.click(".confirm .confirm-delete").await;
+    b.wait_url("back on the list after deleting", "/sql").await;
+    b.find(".ex-list .empty-state").await;
+    assert!(w.names_in("sql").await.is_empty(), "the PostgreSQL store no longer holds the model");
+
     b.check_no_console_errors().await;
     b.close().await;
 }

@@ -295,7 +295,8 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 }
                 on:keydown=on_list_key>
                 <div class="list-spacer" style:height=move || format!("{}px", items.with(Vec::len) * ROW_H)>
-                    <For each=visible key=|(i, m)| (*i, m.id.clone()) let((i, m))>
+                    // The ETag is part of the key, so a row whose model changed is drawn anew.
+                    <For each=visible key=|(i, m)| (*i, m.id.clone(), m.etag.clone()) let((i, m))>
                         {
                             let id = m.id.clone();
                             view! {

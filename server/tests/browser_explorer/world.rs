@@ -64,6 +64,17 @@ impl World {
         names
     }
 
+    /// Renames a model over HTTP, as another user would (GET for the ETag, PUT with If-Match).
+    pub async fn rename(&self, store: &str, id: &str, name: &str) {
+        let http = self.http();
+        let token = self.token().await;
+        let url = self.url("store", &format!("/{store}/api/model/{id}"));
+        let got = http.get(&url).bearer_auth(&token).send().await.expect("GET the model");
+        let etag = got.headers().get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_string();
+        let put = http.put(&url).bearer_auth(&token).header("If-Match", etag).json(&json!({"name": name})).send().await.expect("PUT the model");
+        assert_eq!(put.status(), 200, "rename over HTTP");
+    }
+
     /// Creates `n` small models named `{prefix} {i:05}` in a store, 16 requests at a time.
     pub async fn create_many(&self, store: &str, n: usize, prefix: &str) {
         let http = self.http();
