@@ -75,6 +75,20 @@ impl World {
         assert_eq!(put.status(), 200, "rename over HTTP");
     }
 
+    /// Creates one model over HTTP and returns its id.
+    pub async fn create_one(&self, store: &str, doc: &Value) -> String {
+        let resp = self
+            .http()
+            .post(self.url("store", &format!("/{store}/api/model")))
+            .bearer_auth(self.token().await)
+            .json(doc)
+            .send()
+            .await
+            .expect("POST a model");
+        assert_eq!(resp.status(), 201, "create a model in {store}");
+        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
     /// Creates `n` small models named `{prefix} {i:05}` in a store, 16 requests at a time.
     pub async fn create_many(&self, store: &str, n: usize, prefix: &str) {
         let http = self.http();
