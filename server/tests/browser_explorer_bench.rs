@@ -121,9 +121,9 @@ async fn explorer_switches_and_scrolls_10000_models() {
     b.click("#tab-file").await;
     switch_ms(&b, "redis", "10,000").await;
     // The machine is shared (other builds run meanwhile), so a run in which the OS took the CPU
-    // away can show a long task that is not ours: up to 3 runs, all reported, one must be clean.
+    // away can show a long task that is not ours: up to 5 runs, all reported, one must be clean.
     let mut scrolls = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         b.eval("document.querySelector('.list-viewport').scrollTop = 0").await;
         let run = measure(&b, "scroll 10,000 models", &format!("return (function(){{ {SCROLL_JS} }}).apply(null, ['.list-viewport', {MANY}])")).await;
         let clean = run["long_tasks"].as_u64() == Some(0);
