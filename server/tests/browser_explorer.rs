@@ -253,7 +253,25 @@ async fn one_model_travels_file_to_redis_to_postgres() {
     b.wait_url("back on the list after deleting", "/sql").await;
     b.find(".ex-list .empty-state").await;
     assert!(w.names_in("sql").await.is_empty(), "the PostgreSQL store no longer holds the model");
-
     b.check_no_console_errors().await;
     b.close().await;
+
+    // A reader browses and shares, but gets no way to write.
+    stack.add_user("onlooker", PASSWORD, &["reader"]).await;
+    let r = stack.browser(DESKTOP).await;
+    r.expect_network_error("status of 503"); // Redis is still down: its tab's health check
+    r.goto(&w.url("client", &format!("/login?return={}", urlencoding(&w.url("explorer", "/file"))))).await;
+    r.fill("#login-username", "onlooker").await;
+    r.fill("#login-password", PASSWORD).await;
+    r.click("#login-submit").await;
+    r.wait_url("back on the explorer", &w.url("explorer", "/file")).await;
+    r.find_text(".ex-row .row-name", "Bystander plan").await.click().await.unwrap();
+    r.find_text(".model-header h2", "Bystander plan").await;
+    r.find(".ex-actions .share").await;
+    for writer_only in [".new-model", ".ex-actions .edit", ".ex-actions .delete", ".transfer"] {
+        let n = r.eval(&format!("return document.querySelectorAll('{writer_only}').length")).await;
+        assert_eq!(n, 0, "a reader sees no {writer_only}");
+    }
+    r.check_no_console_errors().await;
+    r.close().await;
 }
