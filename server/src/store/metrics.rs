@@ -46,11 +46,12 @@ impl Metrics {
 /// Counts and times every request by its route template (never the raw path: ids would explode
 /// the label set).
 pub async fn track(State(metrics): State<std::sync::Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
+    let method = req.method().clone();
     let start = Instant::now();
     let res = next.run(req).await;
-    metrics.duration.with_label_values(&[&route, &method]).observe(start.elapsed().as_secs_f64());
-    metrics.requests.with_label_values(&[route.as_str(), method.as_str(), res.status().as_str()]).inc();
+    metrics.duration.with_label_values(&[route, method.as_str()]).observe(start.elapsed().as_secs_f64());
+    metrics.requests.with_label_values(&[route, method.as_str(), res.status().as_str()]).inc();
     res
 }

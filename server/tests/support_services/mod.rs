@@ -223,13 +223,16 @@ impl Postgres {
 
     /// Immediate shutdown: connections drop, as in a crash.
     pub fn stop(&mut self) {
-        if !self.running {
-            return;
+        if self.running {
+            run_ok(self.stop_command(), "pg_ctl stop");
+            self.running = false;
         }
+    }
+
+    fn stop_command(&self) -> Command {
         let mut c = pg_command(&self.bin, "pg_ctl");
         c.arg("-D").arg(self.dir.path().join("data")).args(["stop", "-m", "immediate", "-w", "-t", "20"]);
-        let _ = c.output();
-        self.running = false;
+        c
     }
 
     pub fn resume(&mut self) {
@@ -244,6 +247,8 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        self.stop();
+        if self.running {
+            let _ = self.stop_command().output();
+        }
     }
 }

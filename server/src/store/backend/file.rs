@@ -15,7 +15,7 @@
 //! the document itself (so GET reads no file). Startup rebuilds it from the directory and
 //! removes temporary files that a crash left behind.
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashSet},
     fs,
     io::Write,
     path::{Path, PathBuf},
@@ -51,8 +51,9 @@ pub struct FileBackend {
     index: RwLock<BTreeMap<Uuid, Entry>>,
     stripes: Vec<tokio::sync::Mutex<()>>,
     cached: AtomicU64,
-    /// Files renamed since the last background fsync (`batch` only).
-    unsynced: Arc<Mutex<Vec<PathBuf>>>,
+    /// Files renamed since the last background fsync (`batch` only); a model written many
+    /// times in one interval is synced once.
+    unsynced: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl FileBackend {
@@ -89,7 +90,7 @@ impl FileBackend {
             index.insert(id, Entry { name_lower: search_key(&meta.name), meta, body: keep.then_some(body) });
         }
         tracing::info!(dir = %dir.display(), models = index.len(), "file store loaded");
-        let unsynced = Arc::new(Mutex::new(Vec::new()));
+        let unsynced = Arc::new(Mutex::new(HashSet::new()));
         if fsync == FsyncMode::Batch {
             spawn_flusher(dir.to_path_buf(), Arc::downgrade(&unsynced));
         }
@@ -151,7 +152,7 @@ fn write_atomically(dir: &Path, target: &Path, body: &[u8], updated: SystemTime,
     result
 }
 
-fn spawn_flusher(dir: PathBuf, pending: std::sync::Weak<Mutex<Vec<PathBuf>>>) {
+fn spawn_flusher(dir: PathBuf, pending: std::sync::Weak<Mutex<HashSet<PathBuf>>>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
@@ -221,7 +222,7 @@ impl super::Backend for FileBackend {
         let target2 = target.clone();
         blocking(move || write_atomically(&dir, &target2, &body, updated, fsync)).await?;
         if self.fsync == FsyncMode::Batch {
-            self.unsynced.lock().push(target);
+            self.unsynced.lock().insert(target);
         }
         let mut index = self.index.write();
         let keep = self.keep_in_memory(index.get(&id), &doc.body);

@@ -57,10 +57,10 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// The bearer token from `Authorization`, or from `?access_token=` (share links, GET only).
-fn token_of(req: &Request) -> Option<String> {
+fn token_of(req: &Request) -> Option<&str> {
     if let Some(v) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
-        return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string());
+        return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim());
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
@@ -69,8 +69,8 @@ fn token_of(req: &Request) -> Option<String> {
     form_urlencoded_value(query, "access_token")
 }
 
-fn form_urlencoded_value(query: &str, key: &str) -> Option<String> {
-    query.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v.to_string()).filter(|v| !v.is_empty())
+fn form_urlencoded_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v).filter(|v| !v.is_empty())
 }
 
 async fn authenticate<B: Backend>(State(app): State<Arc<App<B>>>, mut req: Request, next: Next) -> Response {
@@ -81,7 +81,7 @@ async fn authenticate<B: Backend>(State(app): State<Arc<App<B>>>, mut req: Reque
                 app.metrics.tokens.with_label_values(&["missing"]).inc();
                 return StoreError::unauthorized("missing_token", "sign in: every /api request needs Authorization: Bearer <token>").into_response();
             };
-            match verifier.verify(&token).await {
+            match verifier.verify(token).await {
                 Ok(p) => {
                     app.metrics.tokens.with_label_values(&["valid"]).inc();
                     p

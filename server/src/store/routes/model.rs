@@ -195,11 +195,13 @@ pub async fn create<B: Backend>(State(app): State<Arc<App<B>>>, headers: HeaderM
 }
 
 /// `GET /api/model/{id}`: the document and its ETag, or 304 for a matching `If-None-Match`.
-pub async fn show<B: Backend>(State(app): State<Arc<App<B>>>, raw: RawId, headers: HeaderMap) -> Result<Response> {
+pub async fn show<B: Backend>(State(app): State<Arc<App<B>>>, raw: RawId, req: axum::extract::Request) -> Result<Response> {
+    // The whole request rather than a `HeaderMap` extractor, which would copy every header.
+    let headers = req.headers();
     let (id, raw) = parse_id(raw)?;
     let stored = app.backend.get(id).await?.ok_or_else(|| StoreError::not_found(&raw))?;
     let etag = quoted(&stored.etag);
-    if let Some(v) = header_str(&headers, header::IF_NONE_MATCH)? {
+    if let Some(v) = header_str(headers, header::IF_NONE_MATCH)? {
         // Weak comparison: W/"x" matches "x".
         let hit = match etag_list(v) {
             None => true,
