@@ -38,7 +38,12 @@ impl Key {
             None => None,
         };
         let key = DecodingKey::from_jwk(jwk).ok()?;
-        Some(Key { kid: jwk.common.key_id.clone(), alg, curve, key })
+        Some(Key {
+            kid: jwk.common.key_id.clone(),
+            alg,
+            curve,
+            key,
+        })
     }
 
     /// Whether this key may verify a token signed with `alg`: same family, same curve, and the
@@ -48,7 +53,8 @@ impl Key {
             return false;
         }
         match (&self.curve, alg) {
-            (Some(EllipticCurve::P256), Algorithm::ES256) | (Some(EllipticCurve::P384), Algorithm::ES384) => true,
+            (Some(EllipticCurve::P256), Algorithm::ES256)
+            | (Some(EllipticCurve::P384), Algorithm::ES384) => true,
             (Some(_), _) => false,
             (None, _) => true,
         }
@@ -84,12 +90,20 @@ pub struct KeySet {
 
 impl KeySet {
     pub fn fixed(keys: Vec<Key>) -> KeySet {
-        KeySet { keys: RwLock::new(Arc::new(keys)), remote: None }
+        KeySet {
+            keys: RwLock::new(Arc::new(keys)),
+            remote: None,
+        }
     }
 
     /// `connect_to` sends the request to that address with the URL's host in the `Host` header.
-    pub fn remote(url: &str, connect_to: Option<SocketAddr>, client: reqwest::Client) -> anyhow::Result<KeySet> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("bad JWKS URL {url:?}: {e}"))?;
+    pub fn remote(
+        url: &str,
+        connect_to: Option<SocketAddr>,
+        client: reqwest::Client,
+    ) -> anyhow::Result<KeySet> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("bad JWKS URL {url:?}: {e}"))?;
         let (url, host_header) = match connect_to {
             Some(addr) => {
                 let host = match parsed.port() {
@@ -103,7 +117,15 @@ impl KeySet {
             }
             None => (parsed.to_string(), None),
         };
-        Ok(KeySet { keys: RwLock::new(Arc::new(Vec::new())), remote: Some(Remote { url, host_header, client, attempts: tokio::sync::Mutex::new((None, None)) }) })
+        Ok(KeySet {
+            keys: RwLock::new(Arc::new(Vec::new())),
+            remote: Some(Remote {
+                url,
+                host_header,
+                client,
+                attempts: tokio::sync::Mutex::new((None, None)),
+            }),
+        })
     }
 
     fn find(keys: &[Key], kid: Option<&str>, alg: Algorithm) -> Result<usize, bool> {
@@ -154,7 +176,11 @@ impl KeySet {
     async fn refetch(&self, remote: &Remote) -> Option<String> {
         let mut attempts = remote.attempts.lock().await;
         if attempts.0.is_some_and(|t| t.elapsed() < MIN_REFETCH) {
-            return if attempts.1.is_none() { Some("the issuer's JWKS could not be fetched recently".into()) } else { None };
+            return if attempts.1.is_none() {
+                Some("the issuer's JWKS could not be fetched recently".into())
+            } else {
+                None
+            };
         }
         attempts.0 = Some(Instant::now());
         match self.fetch(remote).await {
@@ -176,11 +202,17 @@ impl KeySet {
         if let Some(h) = &remote.host_header {
             req = req.header(reqwest::header::HOST, h);
         }
-        let res = req.send().await.map_err(|e| format!("GET {}: {e}", remote.url))?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| format!("GET {}: {e}", remote.url))?;
         if !res.status().is_success() {
             return Err(format!("GET {} answered {}", remote.url, res.status()));
         }
-        let text = res.text().await.map_err(|e| format!("GET {}: {e}", remote.url))?;
+        let text = res
+            .text()
+            .await
+            .map_err(|e| format!("GET {}: {e}", remote.url))?;
         parse_set(&text).map_err(|e| format!("{}: {e}", remote.url))
     }
 }
@@ -193,10 +225,12 @@ impl reqwest::dns::Resolve for LocalhostResolver {
         let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
         Box::pin(async move {
             if host == "localhost" || host.ends_with(".localhost") {
-                let addrs: reqwest::dns::Addrs = Box::new(vec![SocketAddr::from(([127, 0, 0, 1], 0))].into_iter());
+                let addrs: reqwest::dns::Addrs =
+                    Box::new(vec![SocketAddr::from(([127, 0, 0, 1], 0))].into_iter());
                 return Ok(addrs);
             }
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addrs)
         })
