@@ -374,3 +374,54 @@ async fn unknown_kids_refetch_the_jwks_at_a_bounded_rate() {
     );
     assert_eq!(s.jwks.fetches(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_that_starts_later_is_picked_up() {
+    // The store starts before its issuer, as in `sa-server dev` or a cluster coming up.
+    let port = support_services::free_port();
+    let iss = format!("http://auth.sa.localhost:{port}");
+    let issuer = TestIssuer::new(&iss, "late-1", 11);
+    let iss2 = iss.clone();
+    let s = TestStore::start(BackendKind::File, move |a| {
+        a.issuer = Some(iss2.clone());
+        a.jwks_url = Some(format!("{iss2}/.well-known/jwks.json"));
+    })
+    .await;
+    let token = issuer.token(&["reader"]);
+    let res = s
+        .http
+        .get(s.url("/api/model"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 503).await, "jwks_unavailable");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let _jwks = JwksServer::start_on(
+        listener,
+        vec![("/.well-known/jwks.json", TestIssuer::jwks(&[&issuer]))],
+    )
+    .await;
+    let start = std::time::Instant::now();
+    loop {
+        let res = s
+            .http
+            .get(s.url("/api/model"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 200 {
+            break;
+        }
+        assert_eq!(res.status(), 503);
+        let body = res.text().await.unwrap();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the late issuer's keys were not fetched: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

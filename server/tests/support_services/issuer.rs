@@ -95,6 +95,17 @@ pub struct JwksServer {
 
 impl JwksServer {
     pub async fn start(sets: Vec<(&str, Value)>) -> JwksServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        Self::start_on(listener, sets).await
+    }
+
+    /// Serves on a listener the caller bound (e.g. a port a store already points at).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        sets: Vec<(&str, Value)>,
+    ) -> JwksServer {
         let fetches = Arc::new(AtomicUsize::new(0));
         let mut router = axum::Router::new();
         for (path, jwks) in sets {
@@ -108,10 +119,11 @@ impl JwksServer {
                 }),
             );
         }
-        JwksServer {
-            addr: super::serve(router).await,
-            fetches,
-        }
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        JwksServer { addr, fetches }
     }
 
     pub fn fetches(&self) -> usize {

@@ -14,6 +14,9 @@ use parking_lot::RwLock;
 
 /// A flood of tokens with made-up `kid`s must not turn into a flood of JWKS fetches.
 const MIN_REFETCH: Duration = Duration::from_secs(10);
+/// Until the first fetch succeeds (the issuer may start after us, as in `sa-server dev`), retry
+/// sooner: no key is cached, so every request fails until then anyway.
+const MIN_RETRY_UNFETCHED: Duration = Duration::from_secs(1);
 /// Keys removed from the issuer's JWKS stop working after at most this long.
 const MAX_KEY_AGE: Duration = Duration::from_secs(15 * 60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -175,7 +178,12 @@ impl KeySet {
     /// a failed fetch.
     async fn refetch(&self, remote: &Remote) -> Option<String> {
         let mut attempts = remote.attempts.lock().await;
-        if attempts.0.is_some_and(|t| t.elapsed() < MIN_REFETCH) {
+        let interval = if attempts.1.is_some() {
+            MIN_REFETCH
+        } else {
+            MIN_RETRY_UNFETCHED
+        };
+        if attempts.0.is_some_and(|t| t.elapsed() < interval) {
             return if attempts.1.is_none() {
                 Some("the issuer's JWKS could not be fetched recently".into())
             } else {
@@ -205,7 +213,7 @@ impl KeySet {
         let res = req
             .send()
             .await
-            .map_err(|e| format!("GET {}: {e}", remote.url))?;
+            .map_err(|e| format!("GET {}: {}", remote.url, chain(&e)))?;
         if !res.status().is_success() {
             return Err(format!("GET {} answered {}", remote.url, res.status()));
         }
@@ -215,6 +223,18 @@ impl KeySet {
             .map_err(|e| format!("GET {}: {e}", remote.url))?;
         parse_set(&text).map_err(|e| format!("{}: {e}", remote.url))
     }
+}
+
+/// An error with its causes ("error sending request" alone says little).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 /// Resolves `*.localhost` to loopback, as browsers do; the system resolver here does not.
