@@ -106,7 +106,13 @@ fn decode_cursor(raw: &str) -> Result<Uuid> {
 }
 
 /// Reads a JSON object body within the limit and prepares it for the backend.
-async fn read_document(app: &App<impl Backend>, headers: &HeaderMap, body: Body) -> Result<NewDoc> {
+/// `id` is the model's id, whose display name is the id when the document has no string `name`.
+async fn read_document(
+    app: &App<impl Backend>,
+    headers: &HeaderMap,
+    body: Body,
+    id: Uuid,
+) -> Result<NewDoc> {
     let content_type = header_str(headers, header::CONTENT_TYPE)?.unwrap_or("");
     let essence = content_type
         .split(';')
@@ -158,11 +164,7 @@ async fn read_document(app: &App<impl Backend>, headers: &HeaderMap, body: Body)
             "the document contains the character U+0000, which the store does not keep",
         ));
     }
-    let id_for_name = String::new();
-    let name = match doc.get("name") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        _ => id_for_name,
-    };
+    let name = sa_shared::model::display_name(&doc, &id.hyphenated().to_string());
     Ok(NewDoc {
         etag: etag_of(&body),
         body,
@@ -178,14 +180,6 @@ fn has_nul(v: &serde_json::Value) -> bool {
         serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
         _ => false,
     }
-}
-
-/// The display name is the `name` field, or else the id (known only once the id is).
-fn with_name(mut doc: NewDoc, id: Uuid) -> NewDoc {
-    if doc.name.is_empty() {
-        doc.name = id.hyphenated().to_string();
-    }
-    doc
 }
 
 fn created_response(status: StatusCode, base: &BaseUrl, id: Uuid, etag: &str) -> Response {
@@ -296,9 +290,8 @@ pub async fn create<B: Backend>(
     body: Body,
 ) -> Result<Response> {
     let base = BaseUrl::from_request(&headers, &uri)?;
-    let doc = read_document(&app, &headers, body).await?;
     let id = new_id();
-    let doc = with_name(doc, id);
+    let doc = read_document(&app, &headers, body, id).await?;
     let etag = doc.etag.clone();
     match app.backend.put(id, doc, Expect::Absent).await? {
         Written::Created | Written::Updated => {
@@ -370,7 +363,7 @@ pub async fn replace<B: Backend>(
     let (id, _) = parse_id(raw)?;
     let base = BaseUrl::from_request(&headers, &uri)?;
     let expect = expectation(&headers)?;
-    let doc = with_name(read_document(&app, &headers, body).await?, id);
+    let doc = read_document(&app, &headers, body, id).await?;
     let etag = doc.etag.clone();
     match app.backend.put(id, doc, expect).await? {
         Written::Created => Ok(created_response(StatusCode::CREATED, &base, id, &etag)),
