@@ -838,6 +838,10 @@ async fn urls_and_cors(s: &TestStore) {
         .unwrap()
         .to_ascii_lowercase()
         .contains("etag"));
+    assert_eq!(
+        res.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS],
+        "true"
+    );
     let res = s
         .get(&format!("/api/model/{id}"))
         .header(header::ORIGIN, "http://evil.example")

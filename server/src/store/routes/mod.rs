@@ -87,6 +87,9 @@ fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("retry-after"),
         ])
         .max_age(std::time::Duration::from_secs(600))
+        // The store sets no cookies, but an app whose fetch says `credentials: "include"` must
+        // not be blocked; the origins are an explicit list, never `*`.
+        .allow_credentials(true)
 }
 
 /// The bearer token from `Authorization`, or from `?access_token=` (share links, GET only).
