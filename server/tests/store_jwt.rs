@@ -88,9 +88,39 @@ async fn accepted_tokens() {
     let w = world().await;
     let s = &w.store;
     // sa's own token, twice (the second is served from the verified-token cache).
-    for _ in 0..2 {
+    for _ in 0..3 {
         assert_eq!(get_with(&w, &s.writer, "/api/model").await.status(), 200);
     }
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |outcome: &str| {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("sa_store_token_checks_total")
+                    && l.contains(&format!("outcome=\"{outcome}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        count("valid"),
+        1,
+        "the signature is checked once:\n{metrics}"
+    );
+    assert_eq!(
+        count("valid_cached"),
+        2,
+        "then the verified token comes from the cache"
+    );
     assert_eq!(post_with(&w, &s.writer).await.status(), StatusCode::CREATED);
     assert_eq!(
         post_with(&w, &s.issuer.token(&["admin"])).await.status(),

@@ -122,17 +122,18 @@ impl Verifier {
         Ok(Verifier { issuers, cache })
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Arc<Principal>, StoreError> {
+    /// The caller behind `token`, and whether it came from the cache of verified tokens.
+    pub async fn verify(&self, token: &str) -> Result<(Arc<Principal>, bool), StoreError> {
         let now = jsonwebtoken::get_current_timestamp() as i64;
         if let Some(p) = self.cache.get(token) {
             if p.exp + (LEEWAY_SECS as i64) > now {
-                return Ok(p);
+                return Ok((p, true));
             }
             self.cache.invalidate(token);
         }
         let principal = Arc::new(self.verify_uncached(token).await?);
         self.cache.insert(token.to_string(), principal.clone());
-        Ok(principal)
+        Ok((principal, false))
     }
 
     async fn verify_uncached(&self, token: &str) -> Result<Principal, StoreError> {

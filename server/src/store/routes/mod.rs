@@ -135,8 +135,9 @@ async fn authenticate<B: Backend>(
                 .into_response();
             };
             match verifier.verify(token).await {
-                Ok(p) => {
-                    app.metrics.tokens.with_label_values(&["valid"]).inc();
+                Ok((p, cached)) => {
+                    let outcome = if cached { "valid_cached" } else { "valid" };
+                    app.metrics.tokens.with_label_values(&[outcome]).inc();
                     p
                 }
                 Err(e) => {
