@@ -99,7 +99,7 @@ start_auth cheap --argon2-memory-kib 64 --argon2-iterations 1
 O="http://127.0.0.1:$PORT_owasp"
 C="http://127.0.0.1:$PORT_cheap"
 
-echo "## sa-server auth, $(date -u +%FT%TZ), $(nproc) cores, wrk ${DUR}s per row"
+echo "## sa-server auth, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg), wrk ${DUR}s per row"
 echo
 echo "| what | req/s | mean | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
