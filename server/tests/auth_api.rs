@@ -262,6 +262,10 @@ async fn cookie_endpoints_refuse_a_foreign_origin() {
     let good = preflight(APP_ORIGIN).await.unwrap();
     assert_eq!(good.headers().get("access-control-allow-origin").unwrap(), APP_ORIGIN);
     assert_eq!(good.headers().get("access-control-allow-credentials").unwrap(), "true");
+    let actual = auth.login(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(actual.headers.get("access-control-allow-origin").unwrap(), APP_ORIGIN);
+    assert_eq!(actual.headers.get("access-control-allow-credentials").unwrap(), "true");
+    assert!(actual.headers.get("access-control-expose-headers").unwrap().to_str().unwrap().contains("retry-after"), "apps can read Retry-After");
     let bad = preflight(evil).await.unwrap();
     assert!(bad.headers().get("access-control-allow-origin").is_none(), "no CORS grant for a foreign origin");
 }
