@@ -262,6 +262,10 @@ async fn cookie_endpoints_refuse_a_foreign_origin() {
     let good = preflight(APP_ORIGIN).await.unwrap();
     assert_eq!(good.headers().get("access-control-allow-origin").unwrap(), APP_ORIGIN);
     assert_eq!(good.headers().get("access-control-allow-credentials").unwrap(), "true");
+    let actual = auth.login(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(actual.headers.get("access-control-allow-origin").unwrap(), APP_ORIGIN);
+    assert_eq!(actual.headers.get("access-control-allow-credentials").unwrap(), "true");
+    assert!(actual.headers.get("access-control-expose-headers").unwrap().to_str().unwrap().contains("retry-after"), "apps can read Retry-After");
     let bad = preflight(evil).await.unwrap();
     assert!(bad.headers().get("access-control-allow-origin").is_none(), "no CORS grant for a foreign origin");
 }
@@ -442,7 +446,7 @@ async fn users_and_sessions_survive_a_restart_and_cli_added_users_are_seen() {
     let restarted = start_in(dir, |_| {}).await;
     let r = restarted.refresh(&cookie).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(jsonwebtoken::decode_header(&r.access_token()).unwrap().kid, first_kid, "the key is kept, not regenerated");
+    assert_eq!(jsonwebtoken::decode_header(r.access_token()).unwrap().kid, first_kid, "the key is kept, not regenerated");
     assert_eq!(restarted.login("jack", "secret-password-2").await.status, StatusCode::OK);
     let _ = Duration::ZERO;
 }
@@ -479,4 +483,22 @@ async fn dev_router_creates_the_admin_once_and_serves_the_auth_api() {
         .unwrap();
     let res = router.oneshot(preflight).await.unwrap();
     assert_eq!(res.headers().get("access-control-allow-origin").unwrap(), "http://explorer.sa.localhost:18080");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_keys_on_the_address_the_proxy_appended() {
+    let auth = start(|c| {
+        c.trust_forwarded_for = true;
+        c.limits = sa_server::auth::ratelimit::Limits { per_ip_per_minute: 2, per_account_per_minute: 1000 };
+    })
+    .await;
+    let login_via = |xff: &'static str, user: &'static str| {
+        let req = auth.http.post(auth.url("/api/login")).header("x-forwarded-for", xff).json(&json!({"username": user, "password": "wrong-password"}));
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(login_via("203.0.113.7", "u1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_via("203.0.113.7", "u2").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_via("203.0.113.7", "u3").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(login_via("198.51.100.1, 203.0.113.7", "u4").await, StatusCode::TOO_MANY_REQUESTS, "a client-written entry in front changes nothing");
+    assert_eq!(login_via("203.0.113.8", "u5").await, StatusCode::UNAUTHORIZED, "another client has its own budget");
 }

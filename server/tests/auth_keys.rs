@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use sa_shared::auth::{Claims, AUDIENCE};
 
 const TTL: u64 = 3;
+const ACTIVATE_IN: u64 = 2;
 
 async fn jwks(auth: &TestAuth) -> JwkSet {
     let res = auth.http.get(auth.url("/.well-known/jwks.json")).send().await.unwrap();
@@ -59,33 +60,54 @@ async fn rotated_key_keeps_old_tokens_valid_until_they_expire_then_they_are_reje
 
     // The real command line, as an operator runs it next to the service.
     let data_dir = auth.dir.path().to_str().unwrap().to_string();
-    let cli = sa_server::cli::Cli::try_parse_from(["sa-server", "auth", "rotate-key", "--data-dir", &data_dir]).expect("CLI parses");
+    let cli = sa_server::cli::Cli::try_parse_from(["sa-server", "auth", "rotate-key", "--data-dir", &data_dir, "--activate-in", &ACTIVATE_IN.to_string()]).expect("CLI parses");
     sa_server::cli::run(cli).await.expect("rotate-key");
     let rotated_at = Instant::now();
 
+    // First the new key is only published, so verifiers learn it before they meet a token.
     wait_until("the service to publish the new key", Duration::from_secs(5), async || kids(&jwks(&auth).await).len() == 2).await;
     let both = jwks(&auth).await;
-    assert!(kids(&both).contains(&old_kid[0]), "the retired key is still published");
+    let new_kid = kids(&both).into_iter().find(|k| *k != old_kid[0]).unwrap();
+    let early = auth.refresh(&cookie).await;
+    assert_eq!(early.status, StatusCode::OK);
+    let cookie = early.refresh_cookie().unwrap();
+    if rotated_at.elapsed() < Duration::from_secs(ACTIVATE_IN - 1) {
+        assert_eq!(jsonwebtoken::decode_header(early.access_token()).unwrap().kid.as_deref(), Some(old_kid[0].as_str()), "the new key does not sign before it activates");
+    }
     verify_with(&both, &old_token, &auth.base).expect("an old token stays valid after rotation");
     assert_eq!(auth.get("/api/me", &old_token).await.status, StatusCode::OK);
 
-    let fresh = auth.refresh(&cookie).await;
-    assert_eq!(fresh.status, StatusCode::OK, "the session survives the rotation");
-    let new_token = fresh.access_token();
-    let new_kid = jsonwebtoken::decode_header(&new_token).unwrap().kid.unwrap();
-    assert_ne!(new_kid, old_kid[0], "new tokens are signed by the new key");
-    verify_with(&both, &new_token, &auth.base).expect("new token verifies");
+    // Then it signs; the session survives the rotation.
+    let new_token = {
+        let mut cookie = cookie;
+        let start = Instant::now();
+        loop {
+            let fresh = auth.refresh(&cookie).await;
+            assert_eq!(fresh.status, StatusCode::OK, "the session survives the rotation");
+            cookie = fresh.refresh_cookie().unwrap_or(cookie);
+            let t = fresh.access_token();
+            if jsonwebtoken::decode_header(&t).unwrap().kid.as_deref() == Some(new_kid.as_str()) {
+                break t;
+            }
+            assert!(start.elapsed() < Duration::from_secs(ACTIVATE_IN + 3), "the new key never started signing");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    assert!(rotated_at.elapsed() >= Duration::from_secs(ACTIVATE_IN - 1), "activation waited");
+    verify_with(&jwks(&auth).await, &new_token, &auth.base).expect("new token verifies");
+    verify_with(&jwks(&auth).await, &old_token, &auth.base).expect("the old token is still valid: its key is retired, not gone");
 
-    // The retired private key is gone from disk; the new one is owner-only.
+    // The retired private key is deleted by the service; the new one is owner-only.
     use std::os::unix::fs::PermissionsExt;
     let keys_dir = auth.dir.path().join("keys");
-    assert!(!keys_dir.join(format!("{}.key.pem", old_kid[0])).exists(), "a retired key never signs again");
+    wait_until("the retired private key to be deleted", Duration::from_secs(3), async || !keys_dir.join(format!("{}.key.pem", old_kid[0])).exists()).await;
     assert_eq!(std::fs::metadata(keys_dir.join(format!("{new_kid}.key.pem"))).unwrap().permissions().mode() & 0o777, 0o600);
+    let retired_at = Instant::now();
 
     // After the longest token lifetime the old key leaves the JWKS and the old token is refused.
     let old_exp = claims_unverified(&old_token).exp;
     wait_until("the retired key to leave the JWKS", Duration::from_secs(TTL + 5), async || kids(&jwks(&auth).await) == [new_kid.clone()]).await;
-    assert!(rotated_at.elapsed() >= Duration::from_secs(TTL - 1), "the retired key stayed for the token lifetime");
+    assert!(retired_at.elapsed() >= Duration::from_secs(TTL - 2), "the retired key stayed for the token lifetime");
     let after = jwks(&auth).await;
     let err = verify_with(&after, &old_token, &auth.base).expect_err("old token rejected");
     assert!(err.contains("not in the JWKS"), "{err}");

@@ -56,10 +56,16 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum AuthCommand {
-    /// Start a new signing key; the old public key stays in the JWKS until its tokens expired.
+    /// Start a new signing key: published in the JWKS now, signing after --activate-in seconds.
+    /// The old public key stays in the JWKS until the tokens it signed have expired.
     RotateKey {
         #[arg(long, env = "SA_DATA_DIR", default_value = "data/auth")]
         data_dir: PathBuf,
+        /// Seconds until the new key signs. The default (30 min) outlasts istiod's JWKS refresh
+        /// interval (20 min); use 0 after a key compromise, accepting that verifiers with a stale
+        /// JWKS refuse new tokens until they refetch it.
+        #[arg(long, default_value_t = crate::auth::keys::DEFAULT_ACTIVATE_IN)]
+        activate_in: u64,
     },
 }
 

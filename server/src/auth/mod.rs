@@ -157,9 +157,11 @@ fn spawn_maintenance(state: &AppState) {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(AuthCommand::RotateKey { data_dir }) = &args.command {
-        let kid = keys::rotate(data_dir)?;
-        println!("new signing key {kid}; the running service picks it up within seconds, and the old public key stays in the JWKS until its tokens expired");
+    if let Some(AuthCommand::RotateKey { data_dir, activate_in }) = &args.command {
+        let r = keys::rotate(data_dir, *activate_in)?;
+        let when = time::OffsetDateTime::from_unix_timestamp(r.activates).ok().and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default();
+        println!("new signing key {}: in the JWKS now (the running service reloads within seconds), signing from {when} (in {activate_in} s)", r.kid);
+        println!("the current key signs until then and stays in the JWKS until its last tokens have expired");
         return Ok(());
     }
     let config = Config::from_args(&args);

@@ -39,7 +39,7 @@ impl TokenIssuer {
     }
 
     fn sign(keys: &KeyRing, claims: &Claims) -> AuthResult<String> {
-        keys.sign(claims).map_err(|e| AuthError::Internal(format!("cannot sign a token: {e}")))
+        keys.sign(claims).map_err(|e| AuthError::Internal(format!("cannot sign a token: {e:#}")))
     }
 
     /// A token with the user's current roles; returns it and its lifetime in seconds.

@@ -1,6 +1,6 @@
 //! `POST /api/register` and `GET /api/me`, and the rules for usernames and passwords.
 use axum::{extract::State, response::IntoResponse, Json};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use sa_shared::auth::{Credentials, Role, UserView};
 
 use super::extract::{Authenticated, ClientIp, JsonBody};
@@ -40,7 +40,7 @@ pub fn validate_password(username: &str, password: &str) -> AuthResult<()> {
     Ok(())
 }
 
-pub async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, _headers: HeaderMap, JsonBody(creds): JsonBody<Credentials>) -> AuthResult<impl IntoResponse> {
+pub async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, JsonBody(creds): JsonBody<Credentials>) -> AuthResult<impl IntoResponse> {
     if !state.config.registration {
         return Err(AuthError::forbidden("registration_closed", "registration is switched off here; ask an admin for an account"));
     }

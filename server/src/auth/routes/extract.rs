@@ -36,14 +36,16 @@ impl FromRequestParts<AppState> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if state.config.trust_forwarded_for {
+            // Only the entry our proxy appended (the last one) is trustworthy; the client
+            // writes whatever it likes before it.
             let forwarded = parts
                 .headers
                 .get_all("x-forwarded-for")
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|s| s.trim().parse::<IpAddr>().ok());
             if forwarded.is_some() {
                 return Ok(ClientIp(forwarded));
             }

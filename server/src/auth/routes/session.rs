@@ -59,7 +59,10 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, header
     let ok = state.passwords.verify(creds.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match (ok, user) {
         (true, Some(u)) => u,
-        _ => return Err(AuthError::BadCredentials),
+        _ => {
+            tracing::info!(user = %username, ip = ?ip, "sign-in refused: wrong username or password");
+            return Err(AuthError::BadCredentials);
+        }
     };
     let refresh = state.refresh.start(&state.storage, &user).await?;
     tracing::info!(user = %user.username, "signed in");

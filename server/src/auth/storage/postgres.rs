@@ -70,7 +70,8 @@ impl PgStore {
     pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
+            // While PostgreSQL is down a request should get its 503 soon, not hang.
+            .acquire_timeout(Duration::from_secs(3))
             .connect(url)
             .await
             .context("cannot connect to PostgreSQL (check --database-url)")?;
