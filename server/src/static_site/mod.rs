@@ -65,18 +65,16 @@ pub fn router(site: Site) -> anyhow::Result<Router> {
     let config = config_json::ConfigJson::new(&site.config)?;
     tracing::debug!(dir = %site.dir.display(), files = assets.len(), bytes = assets.total_bytes(), "static files loaded");
 
-    let mut router = Router::new()
+    let router = Router::new()
         .route("/config.json", get(move || std::future::ready(config.response())))
         .route("/healthz", get(|| async { "ok" }))
         // Everything is in memory once the router exists, so ready means up.
         .route("/readyz", get(|| async { "ok" }))
         .fallback(serve_asset)
         .with_state(Arc::new(assets));
-    for layer in security_headers::layers(csp) {
-        router = router.layer(layer);
-    }
     // Access log: one span and one line per request at INFO (`RUST_LOG=tower_http=warn` mutes it).
-    Ok(router.layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(DefaultOnResponse::new().level(Level::INFO))))
+    let access_log = TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(DefaultOnResponse::new().level(Level::INFO));
+    Ok(router.layer((access_log, security_headers::layer(csp))))
 }
 
 async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) -> Response {

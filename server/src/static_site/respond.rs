@@ -17,6 +17,8 @@ pub fn file(asset: &Asset, method: &Method, req: &HeaderMap) -> Response {
     let rep = asset.representation(encoding);
 
     let mut res = Response::new(Body::empty());
+    // Room for these headers, the security headers and the access log's view, without regrowing.
+    *res.headers_mut() = HeaderMap::with_capacity(16);
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, asset.cache_control.clone());
     h.insert(header::ETAG, rep.etag_header.clone());
