@@ -73,7 +73,7 @@ fn test(root: &std::path::Path, args: &[String]) -> Result<()> {
     tools::ensure_test_services()?;
     apps::build_all(root, &toolchain)?;
     let mut cmd = Command::new("cargo");
-    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(args);
+    cmd.args(["test", "--no-fail-fast"]).args(args);
     cmd.env("SA_DIST", root.join("dist"));
     cmd.env("PATH", toolchain.path_env());
     step("running the test suite (unit, integration, browser, manifests)", || run(&mut cmd))
