@@ -1,16 +1,33 @@
 //! `sa-server static`: serves one browser app (a Trunk build) and its `/config.json`.
+//!
+//! One module per concern: [`assets`] (loading into memory), [`encoding`] (precompressed
+//! siblings), [`cache_policy`], [`fallback`] (SPA navigations), [`request_path`] (traversal),
+//! [`respond`] (conditional and range requests), [`security_headers`] and [`config_json`].
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Router,
 };
-use sa_shared::config::{Layout, RuntimeConfig};
-use tower::ServiceExt;
-use tower_http::services::ServeDir;
+use sa_shared::config::RuntimeConfig;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub mod assets;
+pub mod cache_policy;
+pub mod config_json;
+pub mod encoding;
+pub mod fallback;
+pub mod request_path;
+pub mod respond;
+pub mod security_headers;
+
+pub use config_json::ConfigArgs;
+
+use crate::serve::json_error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum App {
@@ -32,82 +49,53 @@ pub struct Args {
     pub config: ConfigArgs,
 }
 
-/// What `/config.json` says, from flags or environment.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ConfigArgs {
-    /// Domain D: the apps live on `client.D`, `explorer.D`, `store.D`, `auth.D`.
-    #[arg(long, env = "SA_DOMAIN", default_value = "sa.localhost")]
-    pub domain: String,
-    /// Scheme the browser uses to reach the hosts.
-    #[arg(long, env = "SA_PUBLIC_SCHEME", default_value = "http")]
-    pub public_scheme: String,
-    /// Port the browser uses, when it is not the scheme's default.
-    #[arg(long, env = "SA_PUBLIC_PORT")]
-    pub public_port: Option<u16>,
-    /// `standard`, or `compact` for the phone layout.
-    #[arg(long, env = "SA_LAYOUT", default_value = "standard")]
-    pub layout: String,
-    /// Store ids to offer (default: all of `file,redis,sql`).
-    #[arg(long, env = "SA_STORES", value_delimiter = ',')]
-    pub stores: Vec<String>,
-}
-
-impl ConfigArgs {
-    pub fn runtime_config(&self) -> anyhow::Result<RuntimeConfig> {
-        let port = self.public_port.filter(|p| !matches!((self.public_scheme.as_str(), *p), ("http", 80) | ("https", 443)));
-        let mut c = RuntimeConfig::for_domain(&self.public_scheme, &self.domain, port);
-        c.layout = match self.layout.as_str() {
-            "standard" => Layout::Standard,
-            "compact" => Layout::Compact,
-            other => anyhow::bail!("--layout must be standard or compact, not {other:?}"),
-        };
-        if !self.stores.is_empty() {
-            c.stores.retain(|s| self.stores.contains(&s.id));
-        }
-        Ok(c)
-    }
-}
-
 /// One app's files and config.
 pub struct Site {
     pub dir: PathBuf,
     pub config: RuntimeConfig,
 }
 
+/// The static role's router for `site`. Reads every file of `site.dir` now; fails when the
+/// directory has no `index.html`.
 pub fn router(site: Site) -> anyhow::Result<Router> {
-    let index = site.dir.join("index.html");
-    anyhow::ensure!(index.is_file(), "{} has no index.html: build the app first (cargo xtask dev builds both)", site.dir.display());
-    let config = Arc::new(serde_json::to_vec(&site.config)?);
-    let files = ServeDir::new(&site.dir).precompressed_br().precompressed_gzip().append_index_html_on_directories(true);
-    let index_svc = tower_http::services::ServeFile::new(index);
-    let state = Arc::new((files, index_svc));
-    Ok(Router::new()
-        .route("/config.json", get(move || {
-            let config = config.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], (*config).clone()) }
-        }))
+    let assets = assets::Assets::load(&site.dir)?;
+    let index_html = String::from_utf8_lossy(&assets.index().identity.bytes).into_owned();
+    let csp = security_headers::content_security_policy(&index_html, &site.config);
+    let csp = HeaderValue::from_str(&csp).map_err(|_| anyhow::anyhow!("the content security policy is not a valid header value: {csp:?}"))?;
+    let config = config_json::ConfigJson::new(&site.config)?;
+    tracing::debug!(dir = %site.dir.display(), files = assets.len(), bytes = assets.total_bytes(), "static files loaded");
+
+    let mut router = Router::new()
+        .route("/config.json", get(move || std::future::ready(config.response())))
         .route("/healthz", get(|| async { "ok" }))
+        // Everything is in memory once the router exists, so ready means up.
         .route("/readyz", get(|| async { "ok" }))
-        .fallback(serve_file)
-        .with_state(state))
-}
-
-type Files = Arc<(ServeDir, tower_http::services::ServeFile)>;
-
-async fn serve_file(State(files): State<Files>, req: Request) -> Response {
-    let navigation = is_navigation(&req);
-    let res = files.0.clone().oneshot(req).await.into_response();
-    if res.status() == StatusCode::NOT_FOUND && navigation {
-        let mut idx = files.1.clone().oneshot(Request::new(axum::body::Body::empty())).await.into_response();
-        idx.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return idx;
+        .fallback(serve_asset)
+        .with_state(Arc::new(assets));
+    for layer in security_headers::layers(csp) {
+        router = router.layer(layer);
     }
-    res
+    // Access log: one span and one line per request at INFO (`RUST_LOG=tower_http=warn` mutes it).
+    Ok(router.layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(DefaultOnResponse::new().level(Level::INFO))))
 }
 
-fn is_navigation(req: &Request) -> bool {
-    let last = req.uri().path().rsplit('/').next().unwrap_or("");
-    !last.contains('.')
+async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) -> Response {
+    let method = req.method();
+    if method != Method::GET && method != Method::HEAD {
+        let mut res = json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the static server only answers GET and HEAD");
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return res;
+    }
+    let Ok(key) = request_path::to_key(req.uri().path()) else {
+        return json_error(StatusCode::BAD_REQUEST, "bad_path", "the path has a `..`, `.`, encoded `/`, backslash, control character or empty segment");
+    };
+    let found = if key.is_empty() || key.ends_with('/') { assets.get(&format!("{key}index.html")) } else { assets.get(&key) };
+    let asset = match found {
+        Some(a) => a,
+        None if fallback::is_navigation(&key, req.headers()) => assets.index(),
+        None => return json_error(StatusCode::NOT_FOUND, "not_found", format!("no file /{key} in this app build")),
+    };
+    respond::file(asset, method, req.headers()).into_response()
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
