@@ -1,16 +1,25 @@
 //! The explorer as a modal pop-over: a `<dialog>` that traps focus, closes on Esc and gives
-//! focus back to what had it.
+//! focus back to what had it. Picking a model closes it and opens the model in the client.
 use leptos::{ev, html, prelude::*};
+use leptos_router::hooks::use_navigate;
+use sa_shared::web::session::Session;
 use wasm_bindgen::JsCast;
 
 #[component]
-pub fn ExplorerDialog(config: sa_shared::config::RuntimeConfig, open: RwSignal<bool>) -> impl IntoView {
+pub fn ExplorerDialog(session: Session, open: RwSignal<bool>, #[prop(optional)] compact: bool) -> impl IntoView {
+    let _ = compact;
     let dialog = NodeRef::<html::Dialog>::new();
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    // The explorer is built at first opening (not with every client page) and then kept, so
+    // reopening shows the same tab and position.
+    let opened_once = RwSignal::new(false);
+    let picked = RwSignal::new(None::<(String, String)>);
+    let navigate = use_navigate();
 
     Effect::new(move |_| {
         let Some(d) = dialog.get() else { return };
         if open.get() {
+            opened_once.set(true);
             if !d.open() {
                 let active = document().active_element().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
                 opener.set_value(active);
@@ -20,6 +29,18 @@ pub fn ExplorerDialog(config: sa_shared::config::RuntimeConfig, open: RwSignal<b
             d.close();
         }
     });
+
+    // The explorer's callback must be Send; navigation happens here, on the UI side.
+    Effect::new(move |_| {
+        if let Some((store, id)) = picked.get() {
+            picked.set(None);
+            // The model page takes focus; don't pull it back to the opener.
+            opener.set_value(None);
+            open.set(false);
+            navigate(&format!("/models/{store}/{id}"), Default::default());
+        }
+    });
+    let on_pick = Callback::new(move |(store, id): (String, String)| picked.set(Some((store, id))));
 
     // Ctrl+K (or Cmd+K) opens the explorer from anywhere in the client.
     let _ = window_event_listener(ev::keydown, move |e| {
@@ -37,12 +58,14 @@ pub fn ExplorerDialog(config: sa_shared::config::RuntimeConfig, open: RwSignal<b
     };
 
     view! {
-        <dialog node_ref=dialog class="explorer-dialog" aria-labelledby="explorer-dialog-title" on:close=on_close>
+        <dialog node_ref=dialog class="explorer-dialog" aria-labelledby="explorer-dialog-title" aria-modal="true" on:close=on_close>
             <div class="dialog-header">
                 <h2 id="explorer-dialog-title">"Explorer"</h2>
-                <button type="button" class="icon" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
+                <button type="button" class="icon" id="close-explorer" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
             </div>
-            <sa_explorer::Explorer config=config compact=true />
+            <Show when=move || opened_once.get()>
+                <sa_explorer::Explorer config=session.config() on_pick=on_pick compact=true />
+            </Show>
         </dialog>
     }
 }

@@ -1,7 +1,10 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod components;
 mod explorer_dialog;
+mod pages;
+mod store_api;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,6 +1,11 @@
 //! Browser-side helpers shared by the client and the explorer (wasm only).
 use crate::config::RuntimeConfig;
 
+pub mod auth_api;
+pub mod http;
+pub mod session;
+pub mod store_api;
+
 /// Loads `/config.json` from the app's own origin. Under `trunk serve` there is none, so the
 /// local dev backend's config applies.
 pub async fn load_config() -> RuntimeConfig {

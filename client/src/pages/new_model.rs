@@ -1,0 +1,94 @@
+//! `/new`: create a model in a chosen store.
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_navigate};
+use sa_shared::web::session::Session;
+
+use crate::{
+    components::{explain, json_editor::check, Doing, ErrorNotice, JsonEditor, RequireUser},
+    store_api,
+};
+
+const TEMPLATE: &str = "{\n  \"name\": \"Untitled model\",\n  \"description\": \"\",\n  \"elements\": []\n}";
+
+#[component]
+pub fn NewModelPage(session: Session) -> impl IntoView {
+    view! {
+        <RequireUser session=session>
+            <NewModel session=session />
+        </RequireUser>
+    }
+}
+
+#[component]
+fn NewModel(session: Session) -> impl IntoView {
+    let navigate = use_navigate();
+    let stores = session.config().stores;
+    let store_id = RwSignal::new(stores.first().map(|s| s.id.clone()).unwrap_or_default());
+    let text = RwSignal::new(TEMPLATE.to_string());
+    let checked = Memo::new(move |_| check(&text.get()));
+    let read_only = Signal::derive(move || !session.can_write());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(doc) = checked.get_untracked() else {
+            error.set(Some("Fix the JSON first: the line under the editor says where it breaks.".into()));
+            return;
+        };
+        let Some(store) = session.config().store(&store_id.get_untracked()).cloned() else {
+            error.set(Some("Choose a store.".into()));
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match store_api::create(session, &store, &doc).await {
+                Ok(created) => navigate(&format!("/models/{}/{}", store.id, created.id), Default::default()),
+                Err(e) => {
+                    busy.set(false);
+                    error.set(Some(explain(&e, Doing::Writing, Some(&store.name))));
+                }
+            }
+        });
+    };
+
+    view! {
+        <section class="card">
+            <nav class="breadcrumbs" aria-label="Breadcrumb"><A href="/">"Models"</A> " / new"</nav>
+            <h1>"New model"</h1>
+            <Show when=move || read_only.get()>
+                <div class="notice info" role="alert" id="read-only-notice">
+                    "Your account can read models but not create them. Ask an admin to give you the writer role."
+                </div>
+            </Show>
+            <form id="new-model-form" on:submit=create>
+                <fieldset class="store-choice" disabled=move || read_only.get()>
+                    <legend>"Store"</legend>
+                    {stores.iter().map(|s| {
+                        let id = s.id.clone();
+                        let id2 = s.id.clone();
+                        view! {
+                            <label class="choice">
+                                <input type="radio" name="store" value=s.id.clone() id=format!("store-{}", s.id)
+                                    prop:checked=move || store_id.get() == id
+                                    on:change=move |_| store_id.set(id2.clone()) />
+                                {s.name.clone()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <JsonEditor id="new-model-json" label="Model (JSON)" text=text checked=checked readonly=read_only />
+                {move || error.get().map(|m| view! { <ErrorNotice message=m /> })}
+                <div class="actions">
+                    <button type="submit" id="create-model"
+                        disabled=move || read_only.get() || busy.get() || checked.with(|c| c.is_err())>
+                        {move || if busy.get() { "Creating…" } else { "Create model" }}
+                    </button>
+                    <A href="/">"Cancel"</A>
+                </div>
+            </form>
+        </section>
+    }
+}

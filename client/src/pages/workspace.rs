@@ -1,0 +1,187 @@
+//! `/`: the user's models across every configured store, most recently changed first.
+use futures::future::join_all;
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_query_map};
+use sa_shared::{
+    config::StoreEntry,
+    model::ModelSummary,
+    web::{http::ApiError, session::Session},
+};
+
+use crate::{
+    app::mark,
+    components::{explain, human_size, relative_time, Doing, ErrorNotice, Loading, RequireUser},
+    store_api,
+};
+
+/// The most models read per store for this page: enough to find one by typing part of its name,
+/// bounded so a huge store can't stall the page (the explorer pages through everything).
+const MAX_PER_STORE: usize = 1000;
+
+#[derive(Clone)]
+struct StoreModels {
+    store: StoreEntry,
+    result: Result<(Vec<ModelSummary>, u64), ApiError>,
+}
+
+async fn load_store(session: Session, store: StoreEntry) -> StoreModels {
+    let mut items = Vec::new();
+    let mut after: Option<String> = None;
+    let result = loop {
+        let want = (MAX_PER_STORE - items.len()) as u32;
+        match store_api::list(session, &store, after.as_deref(), "", want).await {
+            Ok(page) => {
+                items.extend(page.items);
+                match page.next {
+                    Some(next) if items.len() < MAX_PER_STORE => after = Some(next),
+                    _ => break Ok((std::mem::take(&mut items), page.total)),
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    StoreModels { store, result }
+}
+
+#[component]
+pub fn WorkspacePage(session: Session) -> impl IntoView {
+    view! {
+        <RequireUser session=session>
+            <Workspace session=session />
+        </RequireUser>
+    }
+}
+
+#[component]
+fn Workspace(session: Session) -> impl IntoView {
+    let query = use_query_map();
+    let welcome = move || query.with(|q| q.get("welcome").is_some());
+    let deleted = move || query.with(|q| q.get("deleted"));
+    let stores = session.config().stores;
+    let data = LocalResource::new(move || {
+        let stores = stores.clone();
+        async move { join_all(stores.into_iter().map(|s| load_store(session, s))).await }
+    });
+    let filter = RwSignal::new(String::new());
+
+    view! {
+        <Show when=welcome>
+            <div class="notice ok" role="status">
+                "Your account is ready. You can read every model"
+                {move || if session.can_write() { " and create your own." } else { "; an admin grants the writer role for creating and editing." }}
+            </div>
+        </Show>
+        {move || deleted().map(|name| view! { <div class="notice ok" role="status" id="deleted-notice">{format!("Deleted “{name}”.")}</div> })}
+        <section class="card">
+            <div class="section-head">
+                <h1>"Your models"</h1>
+                <div class="actions">
+                    <button type="button" class="secondary" on:click=move |_| data.refetch()>"Refresh"</button>
+                    <A href="/new" attr:class="button" attr:id="new-model">"New model"</A>
+                </div>
+            </div>
+            <Suspense fallback=|| view! { <Loading what="your models" /> }>
+                {move || data.get().map(|all| view! { <ModelList session=session all=all filter=filter /> })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) -> impl IntoView {
+    let mut rows: Vec<(StoreEntry, ModelSummary)> = Vec::new();
+    let mut problems = Vec::new();
+    let mut total = 0u64;
+    for s in &all {
+        match &s.result {
+            Ok((items, t)) => {
+                total += t;
+                rows.extend(items.iter().cloned().map(|m| (s.store.clone(), m)));
+            }
+            Err(e) => problems.push(explain(e, Doing::Reading, Some(&s.store.name))),
+        }
+    }
+    // RFC 3339 UTC strings sort by time.
+    rows.sort_by(|a, b| b.1.updated.cmp(&a.1.updated));
+    let shown_count = rows.len();
+    let rows = StoredValue::new(rows);
+    let all_failed = !problems.is_empty() && problems.len() == all.len();
+    let is_empty = shown_count == 0 && problems.is_empty();
+    Effect::new(move |_| mark("sa:list-rendered"));
+
+    let visible = Memo::new(move |_| {
+        let f = filter.get().trim().to_lowercase();
+        rows.with_value(|rows| {
+            rows.iter()
+                .filter(|(_, m)| f.is_empty() || m.name.to_lowercase().contains(&f) || m.id.starts_with(&f))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+
+    view! {
+        {problems.into_iter().map(|p| view! { <ErrorNotice message=p /> }).collect_view()}
+        {if is_empty {
+            view! { <EmptyState session=session /> }.into_any()
+        } else if all_failed {
+            ().into_any()
+        } else {
+            view! {
+                <div class="list-tools">
+                    <label for="model-filter" class="visually-hidden">"Filter models by name"</label>
+                    <input id="model-filter" type="search" placeholder="Filter by name" autocomplete="off"
+                        prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev)) />
+                    <span class="count" aria-live="polite">
+                        {move || {
+                            let n = visible.with(|v| v.len());
+                            if (n as u64) < total && n == shown_count {
+                                format!("{n} most recent of {total} models")
+                            } else {
+                                format!("{n} {}", if n == 1 { "model" } else { "models" })
+                            }
+                        }}
+                    </span>
+                </div>
+                <ul class="model-list" id="model-list">
+                    <For each=move || visible.get() key=|(s, m)| (s.id.clone(), m.id.clone(), m.etag.clone()) let:row>
+                        <ModelRow store=row.0 model=row.1 />
+                    </For>
+                </ul>
+                <Show when=move || visible.with(|v| v.is_empty())>
+                    <p class="empty-state">"No model name contains “" {move || filter.get()} "”. "
+                        <button type="button" class="link" on:click=move |_| filter.set(String::new())>"Clear the filter"</button>
+                    </p>
+                </Show>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn ModelRow(store: StoreEntry, model: ModelSummary) -> impl IntoView {
+    let href = format!("/models/{}/{}", store.id, model.id);
+    view! {
+        <li class="model-row">
+            <A href=href attr:class="model-link">
+                <span class="model-name">{model.name.clone()}</span>
+            </A>
+            <span class=format!("badge store-{}", store.id)>{store.name.clone()}</span>
+            <time datetime=model.updated.clone() title=model.updated.clone()>{relative_time(&model.updated)}</time>
+            <span class="size">{human_size(model.size)}</span>
+        </li>
+    }
+}
+
+#[component]
+fn EmptyState(session: Session) -> impl IntoView {
+    view! {
+        <div class="empty-state big" id="empty-models">
+            <p class="empty-title">"No models yet."</p>
+            {move || if session.can_write() {
+                view! { <p><A href="/new" attr:class="button">"Create your first model"</A></p> }.into_any()
+            } else {
+                view! { <p>"Your account can read models but not create them. Ask an admin to give you the writer role."</p> }.into_any()
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,494 @@
+//! Browser test harness: real headless Chromium (through chromedriver) against `sa-server dev`
+//! started in-process on a free port, with the apps from `dist/`.
+//!
+//! Helpers follow the action / check / find split so a test reads like the user's steps:
+//! `b.click(..)`, `b.fill(..)` act; `b.check_text(..)`, `b.check_no_console_errors()` assert;
+//! `b.find(..)`, `b.find_text(..)` wait for something to appear (WebDriver waits, no sleeps).
+#![allow(dead_code)]
+
+use std::{
+    net::{SocketAddr, TcpListener as StdListener},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use fantoccini::{elements::Element, wd::WebDriverCompatibleCommand, Client, ClientBuilder, Locator};
+use sa_server::dev::{self, DevContext};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// How long any wait may take before the test fails with a message.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub const DESKTOP: (u32, u32) = (1280, 800);
+pub const PHONE: (u32, u32) = (390, 844);
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ has a parent").to_path_buf()
+}
+
+/// The app builds: `SA_DIST` or `<workspace>/dist`, each app in its own folder.
+pub fn dist_dir() -> PathBuf {
+    let dist = std::env::var_os("SA_DIST").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("dist"));
+    for app in ["client", "explorer"] {
+        let index = dist.join(app).join("index.html");
+        assert!(
+            index.is_file(),
+            "{} is missing: run `cargo xtask test` (it builds the apps), or `trunk build --offline --release` \
+             in the workspace root and in explorer/ (set SA_DIST to use another build)",
+            index.display()
+        );
+    }
+    dist
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+/// The dev gateway and a chromedriver; browsers (sessions) are opened from it.
+pub struct Stack {
+    pub ctx: DevContext,
+    pub addr: SocketAddr,
+    pub data: TempDir,
+    driver: Driver,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        let dist = dist_dir();
+        let data = tempfile::tempdir().expect("temp data dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the dev gateway");
+        let addr = listener.local_addr().unwrap();
+        let args = dev::Args {
+            listen: addr,
+            domain: "sa.localhost".into(),
+            dist,
+            data: data.path().to_path_buf(),
+            redis_url: None,
+            database_url: None,
+            public_port: None,
+        };
+        let ctx = dev::start(args, listener).await.expect("start sa-server dev in-process");
+        let driver = Driver::spawn().await;
+        Stack { ctx, addr, data, driver }
+    }
+
+    /// `http://{sub}.sa.localhost:PORT{path}`.
+    pub fn url(&self, sub: &str, path: &str) -> String {
+        format!("{}{path}", self.ctx.url(sub))
+    }
+
+    /// A fresh browser (own profile, so its own cookies: a second user or a second device).
+    pub async fn browser(&self, size: (u32, u32)) -> Browser {
+        Browser::open(&self.driver, size).await
+    }
+
+    /// An HTTP client for set-up calls that reaches every `*.sa.localhost` host on loopback
+    /// (the system resolver doesn't know them).
+    pub fn http(&self) -> reqwest::Client {
+        let mut b = reqwest::Client::builder().cookie_store(true).timeout(WAIT);
+        for sub in ["client", "explorer", "store", "auth"] {
+            b = b.resolve(&format!("{sub}.{}", self.ctx.domain), self.addr);
+        }
+        b.build().expect("reqwest client")
+    }
+}
+
+/// chromedriver on a free port, stopped when dropped (each [`Browser`] quits its Chromium).
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn spawn() -> Driver {
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "could not start {bin:?} ({e}): install Chromium and its driver with \
+                     `apt-get install -y chromium chromium-driver` (or run `cargo xtask test`, which sets them up), \
+                     or point CHROMEDRIVER at a chromedriver binary"
+                )
+            });
+        let url = format!("http://127.0.0.1:{port}/");
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Driver { child, url }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Only the one process we started, by its id.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Ends the Chromium processes that run with this exact profile directory (a test that panics
+/// never reaches `Browser::close`). They were started for us by our chromedriver; each is
+/// signalled by its own pid.
+fn kill_browser_processes(profile: &Path) {
+    let marker = format!("--user-data-dir={}", profile.display());
+    let Ok(procs) = std::fs::read_dir("/proc") else { return };
+    for entry in procs.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let matches = cmdline.split(|b| *b == 0).any(|arg| arg == marker.as_bytes());
+        if matches && pid > 1 && pid != std::process::id() {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+    }
+}
+
+/// One entry of Chromium's console/network log.
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    pub level: String,
+    pub source: String,
+    pub message: String,
+}
+
+/// chromedriver's log endpoint (not in W3C WebDriver, so fantoccini has no call for it).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+    }
+}
+
+/// A headless Chromium session.
+pub struct Browser {
+    pub client: Client,
+    _profile: TempDir,
+    /// Everything read from the browser log so far (reading drains chromedriver's buffer).
+    log: Mutex<Vec<LogEntry>>,
+    /// Network failures the test provokes on purpose (e.g. a 412 conflict), as substrings.
+    expected: Mutex<Vec<String>>,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        kill_browser_processes(self._profile.path());
+    }
+}
+
+impl Browser {
+    async fn open(driver: &Driver, size: (u32, u32)) -> Browser {
+        // rustls has two crypto back-ends compiled in here (reqwest's and hyper-rustls');
+        // name one, or the first TLS-capable client panics.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let profile = tempfile::Builder::new().prefix("sa-chromium-").tempdir().expect("temp browser profile");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("--user-data-dir={}", profile.path().display()), format!("--window-size={},{}", size.0, size.1)])
+        .collect::<Vec<_>>();
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "args": args },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let caps = match caps {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let client = ClientBuilder::rustls()
+            .expect("rustls connector")
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver could not start Chromium ({e}): `apt-get install -y chromium chromium-driver`"));
+        let b = Browser { client, _profile: profile, log: Mutex::new(Vec::new()), expected: Mutex::new(Vec::new()) };
+        b.resize(size).await;
+        b
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+
+    // ---- actions ----
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// Sets the viewport (not the window) to `size`, so screenshots have exactly that size.
+    pub async fn resize(&self, size: (u32, u32)) {
+        self.client.set_window_size(size.0, size.1).await.expect("set window size");
+        // Headless windows have no chrome, but correct for it anyway if there is some.
+        let inner = self.eval("return [window.innerWidth, window.innerHeight]").await;
+        let (w, h) = (inner[0].as_u64().unwrap_or(size.0 as u64) as i64, inner[1].as_u64().unwrap_or(size.1 as u64) as i64);
+        let (dw, dh) = (size.0 as i64 - w, size.1 as i64 - h);
+        if dw != 0 || dh != 0 {
+            let _ = self.client.set_window_size((size.0 as i64 + dw) as u32, (size.1 as i64 + dh) as u32).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.wait_enabled(&el, css).await;
+        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clicks the first element matching `css` whose text contains `text`.
+    pub async fn click_text(&self, css: &str, text: &str) {
+        let el = self.find_text(css, text).await;
+        el.click().await.unwrap_or_else(|e| panic!("click {css} {text:?}: {e}"));
+    }
+
+    /// Replaces an input's value by typing, so the app sees real input events.
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Sets a large value at once (typing a whole JSON document key by key is slow) and fires
+    /// the `input` event the app listens to.
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.find(css).await;
+        self.eval_args(
+            "const el = document.querySelector(arguments[0]); el.focus(); el.value = arguments[1]; \
+             el.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    }
+
+    /// Presses one key (e.g. `Key::Escape`) on whatever has focus, through WebDriver actions.
+    pub async fn press(&self, key: fantoccini::key::Key) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let k: char = key.into();
+        let keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+        self.client.perform_actions(keys).await.expect("key press");
+        self.client.release_actions().await.expect("release keys");
+    }
+
+    /// Presses a key with Control held, through WebDriver actions (a real chord).
+    pub async fn press_ctrl(&self, key: char) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        use fantoccini::key::Key;
+        let ctrl: char = Key::Control.into();
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: ctrl })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: ctrl });
+        self.client.perform_actions(keys).await.expect("key chord");
+        self.client.release_actions().await.expect("release keys");
+    }
+
+    pub async fn eval(&self, js: &str) -> Value {
+        self.eval_args(js, vec![]).await
+    }
+
+    pub async fn eval_args(&self, js: &str, args: Vec<Value>) -> Value {
+        self.client.execute(js, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
+    }
+
+    /// Saves a PNG of the viewport as `test-artifacts/screenshots/{name}.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = workspace_root().join("test-artifacts").join("screenshots");
+        std::fs::create_dir_all(&dir).expect("create test-artifacts/screenshots");
+        // Let fonts and the last frame settle: one animation frame, not a fixed sleep.
+        let _ = self.client.execute_async("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))", vec![]).await;
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// The same page at desktop and phone size: `{name}-desktop.png`, `{name}-phone.png`.
+    pub async fn screenshots(&self, name: &str, after: (u32, u32)) {
+        self.resize(DESKTOP).await;
+        self.screenshot(&format!("{name}-desktop")).await;
+        self.resize(PHONE).await;
+        self.screenshot(&format!("{name}-phone")).await;
+        self.resize(after).await;
+    }
+
+    /// Declares a network error the test provokes on purpose (a substring of the log line,
+    /// e.g. "status of 412"), so it doesn't count as a console error.
+    pub fn expect_network_error(&self, substring: &str) {
+        self.expected.lock().unwrap().push(substring.to_string());
+    }
+
+    // ---- finds (all wait up to WAIT) ----
+
+    pub async fn find(&self, css: &str) -> Element {
+        match self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+            Ok(el) => el,
+            Err(e) => self.fail(&format!("no element {css:?} within {WAIT:?}: {e}")).await,
+        }
+    }
+
+    /// The first element matching `css` whose visible text contains `text`.
+    pub async fn find_text(&self, css: &str, text: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(all) = self.client.find_all(Locator::Css(css)).await {
+                for el in all {
+                    if el.text().await.map(|t| t.contains(text)).unwrap_or(false) {
+                        return el;
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("no {css:?} containing {text:?} within {WAIT:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn find_none(&self, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.client.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(false) {
+            if Instant::now() > deadline {
+                self.fail(&format!("{css:?} is still there after {WAIT:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `js` (an expression) is truthy.
+    pub async fn wait_js(&self, what: &str, js: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let v = self.eval(&format!("return ({js});")).await;
+            if !(v.is_null() || v == json!(false) || v == json!("") || v == json!(0)) {
+                return v;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("{what}: `{js}` stayed falsy for {WAIT:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn wait_url(&self, what: &str, contains: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            if url.contains(contains) {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("{what}: URL is {url}, expected it to contain {contains:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_enabled(&self, el: &Element, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !el.is_enabled().await.unwrap_or(true) {
+            if Instant::now() > deadline {
+                self.fail(&format!("{css:?} stayed disabled for {WAIT:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    // ---- checks ----
+
+    pub async fn check_text(&self, css: &str, text: &str) {
+        self.find_text(css, text).await;
+    }
+
+    /// The id (or tag) of the focused element, for focus-return checks.
+    pub async fn focused(&self) -> String {
+        self.eval("const a = document.activeElement; return a ? (a.id || a.getAttribute('aria-label') || a.tagName) : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Reads new browser log entries into the kept log and returns the whole log.
+    pub async fn console(&self) -> Vec<LogEntry> {
+        let fresh = self.client.issue_cmd(BrowserLog).await.unwrap_or_else(|e| panic!("read the browser log: {e}"));
+        let mut log = self.log.lock().unwrap();
+        for e in fresh.as_array().into_iter().flatten() {
+            log.push(LogEntry {
+                level: e["level"].as_str().unwrap_or_default().to_string(),
+                source: e["source"].as_str().unwrap_or_default().to_string(),
+                message: e["message"].as_str().unwrap_or_default().to_string(),
+            });
+        }
+        log.clone()
+    }
+
+    /// Console errors: every SEVERE entry, except network errors the test declared, and a
+    /// signed-out page's 401 from `POST /api/token` (that is how "no session" is answered).
+    pub async fn console_errors(&self) -> Vec<LogEntry> {
+        let expected = self.expected.lock().unwrap().clone();
+        self.console()
+            .await
+            .into_iter()
+            .filter(|e| e.level == "SEVERE")
+            .filter(|e| {
+                let planned = e.source == "network"
+                    && (expected.iter().any(|x| e.message.contains(x.as_str()))
+                        || (e.message.contains("/api/token") && e.message.contains("status of 401")));
+                !planned
+            })
+            .collect()
+    }
+
+    pub async fn check_no_console_errors(&self) {
+        let errors = self.console_errors().await;
+        assert!(
+            errors.is_empty(),
+            "console errors:\n{}",
+            errors.iter().map(|e| format!("  [{}] {}", e.source, e.message)).collect::<Vec<_>>().join("\n")
+        );
+    }
+
+    /// Fails with a screenshot and the console, which is what one needs to see why.
+    pub async fn fail(&self, why: &str) -> ! {
+        let shot = self.screenshot("FAILED").await;
+        let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        let console = self.console().await;
+        let body = self.eval("return document.body ? document.body.innerText.slice(0, 2000) : ''").await;
+        panic!(
+            "{why}\n  at {url}\n  screenshot: {}\n  page text: {}\n  console:\n{}",
+            shot.display(),
+            body.as_str().unwrap_or_default(),
+            console.iter().map(|e| format!("    {} [{}] {}", e.level, e.source, e.message)).collect::<Vec<_>>().join("\n")
+        );
+    }
+}
