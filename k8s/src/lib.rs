@@ -1,1 +1,1 @@
-//! Test-only crate: see `tests/` for the manifest checks.
+//! placeholder
