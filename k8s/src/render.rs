@@ -8,18 +8,38 @@ use serde_json::Value;
 
 use crate::Manifests;
 
-/// Runs `kubectl kustomize DIR` and returns its YAML output.
-pub fn kustomize(dir: &Path) -> Result<String, String> {
-    let out = Command::new("kubectl").arg("kustomize").arg(dir).output().map_err(|e| {
+const INSTALL_HINT: &str = "The manifest tests render the overlays with `kubectl kustomize` and need kustomize v5 \
+     (components, replacements), i.e. kubectl 1.27 or newer. Install kubectl from the Kubernetes or Google Cloud \
+     apt repository (`apt-get install kubectl`); Debian's own `kubernetes-client` (1.20) is too old. Then run \
+     `cargo test -p sa-k8s` again.";
+
+fn run_kubectl(args: &[&std::ffi::OsStr]) -> Result<std::process::Output, String> {
+    Command::new("kubectl").args(args).output().map_err(|e| {
         if e.kind() == ErrorKind::NotFound {
-            "kubectl not found on PATH. The manifest tests render the overlays with `kubectl kustomize` \
-             (kustomize is built into kubectl). Install kubectl, e.g. from the Kubernetes apt repository \
-             (`apt-get install kubectl`) or your distribution's package, then run `cargo test -p sa-k8s` again."
-                .to_string()
+            format!("kubectl not found on PATH. {INSTALL_HINT}")
         } else {
             format!("could not run kubectl: {e}")
         }
-    })?;
+    })
+}
+
+/// The major version of the kustomize built into kubectl, from `kubectl version --client`.
+fn kustomize_major() -> Result<u32, String> {
+    let out = run_kubectl(&["version".as_ref(), "--client".as_ref()])?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Kustomize Version: v"))
+        .and_then(|v| v.split('.').next()?.parse().ok())
+        .ok_or_else(|| format!("`kubectl version --client` names no kustomize version ({text:?}). {INSTALL_HINT}"))
+}
+
+/// Runs `kubectl kustomize DIR` and returns its YAML output.
+pub fn kustomize(dir: &Path) -> Result<String, String> {
+    let major = kustomize_major()?;
+    if major < 5 {
+        return Err(format!("kubectl has kustomize v{major}. {INSTALL_HINT}"));
+    }
+    let out = run_kubectl(&["kustomize".as_ref(), dir.as_os_str()])?;
     if !out.status.success() {
         return Err(format!(
             "`kubectl kustomize {}` failed ({}):\n{}",
