@@ -49,10 +49,7 @@ impl Validators {
                 Err(e) => return vec![e],
             },
         };
-        validator
-            .iter_errors(doc)
-            .map(|e| format!("{id}: at {}: {e}", e.instance_path()))
-            .collect()
+        validator.iter_errors(doc).map(|e| format!("{id}: at {}: {e}", e.instance_path())).collect()
     }
 }
 

@@ -59,14 +59,21 @@ fn final_stage_is_minimal_non_root_with_binary_and_both_apps() {
             "the final stage must COPY --from=build {from} to {to}: {copies:?}"
         );
     }
-    assert!(last.iter().any(|l| l.starts_with("USER") && (l.contains("nonroot") || l.contains("65532"))), "USER nonroot");
+    assert!(
+        last.iter().any(|l| l.starts_with("USER") && (l.contains("nonroot") || l.contains("65532"))),
+        "USER nonroot"
+    );
     assert!(last.iter().any(|l| l.starts_with("ENTRYPOINT") && l.contains("/usr/local/bin/sa-server")));
 }
 
 #[test]
 fn dockerignore_keeps_build_output_and_secrets_out() {
-    let text = fs::read_to_string(sa_k8s::repo_dir().join(".dockerignore")).expect(".dockerignore at the repository root");
+    let text =
+        fs::read_to_string(sa_k8s::repo_dir().join(".dockerignore")).expect(".dockerignore at the repository root");
     for entry in ["target", "dist", ".git", "data"] {
-        assert!(text.lines().any(|l| l.trim().trim_start_matches('/').trim_end_matches('/') == entry), ".dockerignore must list {entry}");
+        assert!(
+            text.lines().any(|l| l.trim().trim_start_matches('/').trim_end_matches('/') == entry),
+            ".dockerignore must list {entry}"
+        );
     }
 }

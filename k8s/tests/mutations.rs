@@ -68,7 +68,13 @@ fn a_gateway_port_that_does_not_fit_the_scheme_is_caught() {
 fn a_destination_to_a_missing_service_or_port_is_caught() {
     let mut m = overlay("minikube");
     let i = store_route(&m, "redis");
-    set(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/route/0/destination/host"), json!("store-redis-x.sa.svc.cluster.local"));
+    set(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}/route/0/destination/host"),
+        json!("store-redis-x.sa.svc.cluster.local"),
+    );
     assert_caught("destinations_resolve", &m, "is no Service in the render");
 
     let mut m = overlay("minikube");
@@ -81,7 +87,11 @@ fn a_missing_subset_or_one_without_pods_is_caught() {
     let mut m = overlay("minikube");
     let i = store_route(&m, "sql-canary");
     set(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/route/0/destination/subset"), json!("v3"));
-    assert_caught("subsets_exist_and_match_pods", &m, "subset v3 of store-sql.sa.svc.cluster.local is declared by no DestinationRule");
+    assert_caught(
+        "subsets_exist_and_match_pods",
+        &m,
+        "subset v3 of store-sql.sa.svc.cluster.local is declared by no DestinationRule",
+    );
 
     let mut m = overlay("minikube");
     set(&mut m, "DestinationRule", "store-file", "/spec/subsets/1/labels/version", json!("v9"));
@@ -161,7 +171,13 @@ fn a_wrong_jwks_uri_is_caught() {
 #[test]
 fn request_authentication_gaps_are_caught() {
     let mut m = overlay("production");
-    set(&mut m, "RequestAuthentication", "store-jwt", "/spec/jwtRules/0/issuer", json!("http://auth.sa.softwarebynumbers.com"));
+    set(
+        &mut m,
+        "RequestAuthentication",
+        "store-jwt",
+        "/spec/jwtRules/0/issuer",
+        json!("http://auth.sa.softwarebynumbers.com"),
+    );
     assert_caught("request_authentication_rules", &m, "is not https://auth.sa.softwarebynumbers.com");
 
     let mut m = overlay("minikube");
@@ -174,12 +190,28 @@ fn request_authentication_gaps_are_caught() {
 
     let mut m = overlay("minikube");
     let i = common::arg_index(&m, "store-file", "--issuer");
-    set(&mut m, "Deployment", "store-file", &format!("/spec/template/spec/containers/0/args/{i}"), json!("--issuer=http://auth.sa.svc.cluster.local:8080"));
-    assert_caught("request_authentication_rules", &m, "store store-file: --issuer is Some(\"http://auth.sa.svc.cluster.local:8080\")");
+    set(
+        &mut m,
+        "Deployment",
+        "store-file",
+        &format!("/spec/template/spec/containers/0/args/{i}"),
+        json!("--issuer=http://auth.sa.svc.cluster.local:8080"),
+    );
+    assert_caught(
+        "request_authentication_rules",
+        &m,
+        "store store-file: --issuer is Some(\"http://auth.sa.svc.cluster.local:8080\")",
+    );
 
     let mut m = overlay("minikube");
     let i = common::arg_index(&m, "store-redis-v2", "--jwks-url");
-    set(&mut m, "Deployment", "store-redis-v2", &format!("/spec/template/spec/containers/0/args/{i}"), json!("--jwks-url=http://auth.sa.localhost/.well-known/jwks.json"));
+    set(
+        &mut m,
+        "Deployment",
+        "store-redis-v2",
+        &format!("/spec/template/spec/containers/0/args/{i}"),
+        json!("--jwks-url=http://auth.sa.localhost/.well-known/jwks.json"),
+    );
     assert_caught("jwks_uri_is_auth_service", &m, "store store-redis-v2 fetches keys from");
 }
 
@@ -208,7 +240,13 @@ fn source_ip_rules_are_caught() {
     assert_caught("no_source_ip_rules", &m, "source.ipBlocks");
 
     let mut m = overlay("minikube");
-    set(&mut m, "AuthorizationPolicy", "store-access", "/spec/rules/2/when", json!([{"key": "source.ip", "values": ["10.0.0.1"]}]));
+    set(
+        &mut m,
+        "AuthorizationPolicy",
+        "store-access",
+        "/spec/rules/2/when",
+        json!([{"key": "source.ip", "values": ["10.0.0.1"]}]),
+    );
     assert_caught("no_source_ip_rules", &m, "condition on source.ip");
 }
 
@@ -233,7 +271,13 @@ fn probes_on_other_paths_are_caught() {
 #[test]
 fn unhardened_containers_are_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "StatefulSet", "redis", "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem", json!(false));
+    set(
+        &mut m,
+        "StatefulSet",
+        "redis",
+        "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem",
+        json!(false),
+    );
     assert_caught("containers_hardened", &m, "StatefulSet redis/redis: readOnlyRootFilesystem is not true");
 
     let mut m = overlay("minikube");
@@ -242,8 +286,20 @@ fn unhardened_containers_are_caught() {
     assert_caught("containers_hardened", &m, "store-sql/sa-server: runAsNonRoot is not true");
 
     let mut m = overlay("production");
-    set(&mut m, "Deployment", "client", "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation", json!(true));
-    set(&mut m, "Deployment", "client", "/spec/template/spec/containers/0/securityContext/capabilities", json!({"add": ["NET_ADMIN"]}));
+    set(
+        &mut m,
+        "Deployment",
+        "client",
+        "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation",
+        json!(true),
+    );
+    set(
+        &mut m,
+        "Deployment",
+        "client",
+        "/spec/template/spec/containers/0/securityContext/capabilities",
+        json!({"add": ["NET_ADMIN"]}),
+    );
     assert_caught("containers_hardened", &m, "allowPrivilegeEscalation is not false");
     assert_caught("containers_hardened", &m, "capabilities are not dropped");
 }
@@ -251,7 +307,13 @@ fn unhardened_containers_are_caught() {
 #[test]
 fn pinned_or_hand_injected_sidecars_are_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "Deployment", "auth", "/spec/template/metadata/annotations", json!({"sidecar.istio.io/proxyImage": "docker.io/istio/proxyv2:1.20.0"}));
+    set(
+        &mut m,
+        "Deployment",
+        "auth",
+        "/spec/template/metadata/annotations",
+        json!({"sidecar.istio.io/proxyImage": "docker.io/istio/proxyv2:1.20.0"}),
+    );
     assert_caught("no_pinned_sidecars", &m, "pins or disables the sidecar");
 
     let mut m = overlay("minikube");
@@ -360,10 +422,19 @@ fn a_host_table_drifting_from_sa_shared_is_caught() {
     assert_caught("hosts_match_table", &m, "host explorer.sa.localhost: Gateways [\"sacl/sa-explorer-gateway\"], the table says [saex/sa-explorer-gateway]");
 
     let mut m = overlay("production");
-    set(&mut m, "VirtualService", "auth", "/spec/http/0/route/0/destination/host", json!("client.sa.svc.cluster.local"));
+    set(
+        &mut m,
+        "VirtualService",
+        "auth",
+        "/spec/http/0/route/0/destination/host",
+        json!("client.sa.svc.cluster.local"),
+    );
     assert_caught("hosts_match_table", &m, "routes to {\"client\"}, expected {\"auth\"}");
 
     let mut m = overlay("minikube");
-    doc(&mut m, "Gateway", "sa-gateway")["spec"]["servers"][0]["hosts"].as_array_mut().unwrap().push(json!("api.sa.localhost"));
+    doc(&mut m, "Gateway", "sa-gateway")["spec"]["servers"][0]["hosts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("api.sa.localhost"));
     assert_caught("hosts_match_table", &m, "serves api.sa.localhost, which is not in sa_shared::routes::HOSTS");
 }

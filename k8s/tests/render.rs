@@ -11,7 +11,19 @@ fn every_overlay_renders() {
     assert_eq!(rendered.len(), OVERLAYS.len());
     for m in rendered {
         let kinds: Vec<&str> = m.docs.iter().filter_map(|d| d["kind"].as_str()).collect();
-        for kind in ["Namespace", "Deployment", "Service", "Gateway", "VirtualService", "DestinationRule", "RequestAuthentication", "AuthorizationPolicy", "PeerAuthentication", "Telemetry", "ConfigMap"] {
+        for kind in [
+            "Namespace",
+            "Deployment",
+            "Service",
+            "Gateway",
+            "VirtualService",
+            "DestinationRule",
+            "RequestAuthentication",
+            "AuthorizationPolicy",
+            "PeerAuthentication",
+            "Telemetry",
+            "ConfigMap",
+        ] {
             assert!(kinds.contains(&kind), "overlay {}: no {kind} rendered", m.overlay);
         }
     }
@@ -34,9 +46,13 @@ fn overlays_differ_where_they_should() {
 fn the_yaml_reader_rejects_duplicate_keys() {
     let err = render::parse_documents("a: 1\nb: 2\na: 3\n").expect_err("a repeated key must be an error");
     assert!(err.contains("duplicate"), "{err}");
-    let err = render::parse_documents("x: {}\n---\nspec:\n  hosts: [a]\n  hosts: [b]\n").expect_err("also in a later, nested document");
+    let err = render::parse_documents("x: {}\n---\nspec:\n  hosts: [a]\n  hosts: [b]\n")
+        .expect_err("also in a later, nested document");
     assert!(err.contains("document 2"), "{err}");
-    assert_eq!(render::parse_documents("a: 1\n---\n---\nb: [1, 2]\n").unwrap(), vec![json!({"a": 1}), json!({"b": [1, 2]})]);
+    assert_eq!(
+        render::parse_documents("a: 1\n---\n---\nb: [1, 2]\n").unwrap(),
+        vec![json!({"a": 1}), json!({"b": [1, 2]})]
+    );
 }
 
 #[test]

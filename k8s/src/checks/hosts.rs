@@ -153,9 +153,9 @@ pub fn gateway_ports_fit_scheme(m: &Manifests) -> Vec<String> {
                 ("https", 443, "HTTPS") if tls["mode"] == "SIMPLE" => {
                     has_https = true;
                     let secret = tls["credentialName"].as_str().unwrap_or("");
-                    let cert = certs.iter().find(|c| {
-                        namespace(c) == INGRESS_NS && c["spec"]["secretName"].as_str() == Some(secret)
-                    });
+                    let cert = certs
+                        .iter()
+                        .find(|c| namespace(c) == INGRESS_NS && c["spec"]["secretName"].as_str() == Some(secret));
                     match cert {
                         None => problems.push(format!(
                             "{id}: credentialName {secret:?} is not the secret of a Certificate in {INGRESS_NS}"

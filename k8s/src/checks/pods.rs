@@ -27,7 +27,10 @@ pub fn probes_use_health_endpoints(m: &Manifests) -> Vec<String> {
                 }
                 let path = get["path"].as_str().unwrap_or("/");
                 if !OPEN_PATHS.contains(&path) {
-                    problems.push(format!("{} {}/{cname}: {probe} asks {path}, which the server does not serve", pod.kind, pod.name));
+                    problems.push(format!(
+                        "{} {}/{cname}: {probe} asks {path}, which the server does not serve",
+                        pod.kind, pod.name
+                    ));
                 }
                 let known = match &get["port"] {
                     Value::String(n) => ports.iter().any(|(pn, _)| *pn == Some(n.as_str())),
@@ -35,7 +38,10 @@ pub fn probes_use_health_endpoints(m: &Manifests) -> Vec<String> {
                     _ => false,
                 };
                 if !known {
-                    problems.push(format!("{} {}/{cname}: {probe} port {} is not a container port", pod.kind, pod.name, get["port"]));
+                    problems.push(format!(
+                        "{} {}/{cname}: {probe} port {} is not a container port",
+                        pod.kind, pod.name, get["port"]
+                    ));
                 }
             }
             if Manifests::role(c).is_some() {
@@ -98,12 +104,18 @@ pub fn containers_hardened(m: &Manifests) -> Vec<String> {
 pub fn no_pinned_sidecars(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
     for pod in m.pod_templates() {
-        for key in pod.annotations.keys().filter(|k| k.starts_with("sidecar.istio.io/proxy") || *k == "sidecar.istio.io/inject") {
+        for key in pod
+            .annotations
+            .keys()
+            .filter(|k| k.starts_with("sidecar.istio.io/proxy") || *k == "sidecar.istio.io/inject")
+        {
             if key != "sidecar.istio.io/inject" || pod.annotations[key] == "false" {
                 problems.push(format!("{} {}: annotation {key} pins or disables the sidecar", pod.kind, pod.name));
             }
         }
-        if pod.labels.contains_key("istio.io/rev") || pod.labels.get("sidecar.istio.io/inject").is_some_and(|v| v == "false") {
+        if pod.labels.contains_key("istio.io/rev")
+            || pod.labels.get("sidecar.istio.io/inject").is_some_and(|v| v == "false")
+        {
             problems.push(format!("{} {}: pod labels choose the injector themselves", pod.kind, pod.name));
         }
         for c in pod.containers() {
@@ -132,7 +144,10 @@ pub fn no_pinned_sidecars(m: &Manifests) -> Vec<String> {
 pub fn telemetry_and_scraping(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
     let logs = m.of_kind("Telemetry").any(|t| {
-        namespace(t) == WORKLOAD_NS && array(&t["spec"]["accessLogging"]).iter().any(|a| !array(&a["providers"]).is_empty() && a["disabled"] != true)
+        namespace(t) == WORKLOAD_NS
+            && array(&t["spec"]["accessLogging"])
+                .iter()
+                .any(|a| !array(&a["providers"]).is_empty() && a["disabled"] != true)
     });
     if !logs {
         problems.push(format!("no Telemetry with access logging in {WORKLOAD_NS}"));
@@ -154,7 +169,12 @@ pub fn telemetry_and_scraping(m: &Manifests) -> Vec<String> {
 fn file_store_pods<'a>(m: &'a Manifests) -> Vec<PodTemplate<'a>> {
     m.pod_templates()
         .into_iter()
-        .filter(|p| array(&p.spec["containers"]).iter().any(|c| Manifests::role(c) == Some("store") && m.flag(p.namespace, c, "--backend", "SA_BACKEND").as_deref() == Some("file")))
+        .filter(|p| {
+            array(&p.spec["containers"]).iter().any(|c| {
+                Manifests::role(c) == Some("store")
+                    && m.flag(p.namespace, c, "--backend", "SA_BACKEND").as_deref() == Some("file")
+            })
+        })
         .collect()
 }
 
@@ -213,7 +233,8 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
     for hpa in m.of_kind("HorizontalPodAutoscaler") {
         let t = &hpa["spec"]["scaleTargetRef"];
         let target = t["name"].as_str().unwrap_or("");
-        if t["kind"] != "Deployment" || !deployments.iter().any(|d| name(d) == target && namespace(d) == namespace(hpa)) {
+        if t["kind"] != "Deployment" || !deployments.iter().any(|d| name(d) == target && namespace(d) == namespace(hpa))
+        {
             problems.push(format!("{}: scale target {target} is no Deployment in its namespace", describe(hpa)));
         }
         hpa_targets.insert(target.to_string());
@@ -223,7 +244,11 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
         let sel = string_map(&pdb["spec"]["selector"]["matchLabels"]);
         let pods = m.pods_selected(namespace(pdb), &sel);
         if pods.len() != 1 {
-            problems.push(format!("{}: selects {} pod templates, expected exactly one Deployment's", describe(pdb), pods.len()));
+            problems.push(format!(
+                "{}: selects {} pod templates, expected exactly one Deployment's",
+                describe(pdb),
+                pods.len()
+            ));
         }
         pdb_targets.extend(pods.iter().map(|p| p.name.to_string()));
     }
@@ -233,11 +258,16 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
             let role = array(&pod.spec["containers"]).iter().find_map(|c| Manifests::role(c));
             let wanted = match role {
                 Some("static") => true,
-                Some("store") => !file.contains(pod.name) && pod.labels.get("version").map(String::as_str) == Some("v1"),
+                Some("store") => {
+                    !file.contains(pod.name) && pod.labels.get("version").map(String::as_str) == Some("v1")
+                }
                 _ => false,
             };
             if wanted && !(hpa_targets.contains(pod.name) && pdb_targets.contains(pod.name)) {
-                problems.push(format!("Deployment {}: needs a HorizontalPodAutoscaler and a PodDisruptionBudget", pod.name));
+                problems.push(format!(
+                    "Deployment {}: needs a HorizontalPodAutoscaler and a PodDisruptionBudget",
+                    pod.name
+                ));
             }
         }
     }
@@ -246,7 +276,9 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
         let sel = string_map(&d["spec"]["selector"]["matchLabels"]);
         let owners: Vec<&str> = deployments
             .iter()
-            .filter(|o| namespace(o) == namespace(d) && selects(&sel, &string_map(&o["spec"]["template"]["metadata"]["labels"])))
+            .filter(|o| {
+                namespace(o) == namespace(d) && selects(&sel, &string_map(&o["spec"]["template"]["metadata"]["labels"]))
+            })
             .map(|o| name(o))
             .collect();
         if owners != [name(d)] {

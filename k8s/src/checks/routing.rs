@@ -39,14 +39,17 @@ pub fn destinations_resolve(m: &Manifests) -> Vec<String> {
     for vs in m.of_kind("VirtualService") {
         for (i, route) in http_routes(vs).iter().enumerate() {
             let dests = destinations(route);
-            let terminal = route["redirect"].is_object() || route["directResponse"].is_object() || route["delegate"].is_object();
+            let terminal =
+                route["redirect"].is_object() || route["directResponse"].is_object() || route["delegate"].is_object();
             if dests.is_empty() && !terminal {
                 problems.push(format!("{} http[{i}] routes nowhere", describe(vs)));
             }
             for d in dests {
                 let host = d["host"].as_str().unwrap_or("");
                 match m.resolve_host(host, namespace(vs)) {
-                    None => problems.push(format!("{} http[{i}]: host {host:?} is no Service in the render", describe(vs))),
+                    None => {
+                        problems.push(format!("{} http[{i}]: host {host:?} is no Service in the render", describe(vs)))
+                    }
                     Some(svc) => {
                         if let Some(p) = port_problem(&svc, &d["port"]["number"]) {
                             problems.push(format!("{} http[{i}] -> {host}: {p}", describe(vs)));
@@ -209,7 +212,8 @@ pub fn store_feature_routes(m: &Manifests) -> Vec<String> {
                 let mut s = subsets(&routes[d]);
                 s.sort_unstable();
                 if s != ["v1", "v2"] {
-                    problems.push(format!("{}: prefix {p}: the untagged route splits over {s:?}, not v1/v2", describe(vs)));
+                    problems
+                        .push(format!("{}: prefix {p}: the untagged route splits over {s:?}, not v1/v2", describe(vs)));
                 }
             }
         }

@@ -41,10 +41,7 @@ pub fn auth_policies_select_store_pods(m: &Manifests) -> Vec<String> {
         let selected: BTreeSet<String> =
             m.pods_selected(namespace(p), &selector).iter().map(|q| format!("{}/{}", q.namespace, q.name)).collect();
         if selected != store {
-            problems.push(format!(
-                "{} selects {selected:?}; the store pods are {store:?}",
-                describe(p)
-            ));
+            problems.push(format!("{} selects {selected:?}; the store pods are {store:?}", describe(p)));
         }
     }
     problems
@@ -87,7 +84,8 @@ pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
             };
             let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
             let path = format!("/{path}");
-            let (host, port) = authority.rsplit_once(':').map_or((authority, None), |(h, p)| (h, p.parse::<u64>().ok()));
+            let (host, port) =
+                authority.rsplit_once(':').map_or((authority, None), |(h, p)| (h, p.parse::<u64>().ok()));
             if !host.ends_with(".svc.cluster.local") {
                 problems.push(format!(
                     "{}: jwksUri host {host} is not a full in-cluster Service name (<svc>.<ns>.svc.cluster.local)",
@@ -97,9 +95,15 @@ pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
             match m.resolve_host(host, namespace(ra)) {
                 None => problems.push(format!("{}: jwksUri host {host} is no Service in the render", describe(ra))),
                 Some(svc) => {
-                    let backs_auth = m.pods_selected(svc.namespace, &svc.selector).iter().any(|p| auth_pods.contains(p.name));
+                    let backs_auth =
+                        m.pods_selected(svc.namespace, &svc.selector).iter().any(|p| auth_pods.contains(p.name));
                     if !backs_auth {
-                        problems.push(format!("{}: jwksUri Service {}/{} does not front the auth pods", describe(ra), svc.namespace, svc.name));
+                        problems.push(format!(
+                            "{}: jwksUri Service {}/{} does not front the auth pods",
+                            describe(ra),
+                            svc.namespace,
+                            svc.name
+                        ));
                     }
                     match port {
                         Some(p) if svc.ports.contains(&p) => {}
@@ -135,7 +139,9 @@ pub fn request_authentication_rules(m: &Manifests) -> Vec<String> {
     };
     let issuer = format!("{scheme}://auth.{domain}");
     let mut problems = Vec::new();
-    for (role, flag, env) in [("auth", "--issuer", "SA_ISSUER"), ("store", "--issuer", "SA_ISSUER"), ("store", "--audience", "SA_AUDIENCE")] {
+    for (role, flag, env) in
+        [("auth", "--issuer", "SA_ISSUER"), ("store", "--issuer", "SA_ISSUER"), ("store", "--audience", "SA_AUDIENCE")]
+    {
         let want = if flag == "--audience" { sa_shared::auth::AUDIENCE.to_string() } else { issuer.clone() };
         for (ns, pod, c) in role_containers(m, role) {
             let got = m.flag(ns, c, flag, env);
@@ -153,7 +159,8 @@ pub fn request_authentication_rules(m: &Manifests) -> Vec<String> {
             if strings(&rule["audiences"]) != [sa_shared::auth::AUDIENCE] {
                 problems.push(format!("{id}: audiences {} are not [{}]", rule["audiences"], sa_shared::auth::AUDIENCE));
             }
-            let bearer = array(&rule["fromHeaders"]).iter().any(|h| h["name"] == "Authorization" && h["prefix"] == "Bearer ");
+            let bearer =
+                array(&rule["fromHeaders"]).iter().any(|h| h["name"] == "Authorization" && h["prefix"] == "Bearer ");
             if !bearer {
                 problems.push(format!("{id}: does not read `Authorization: Bearer <token>`"));
             }
@@ -161,7 +168,8 @@ pub fn request_authentication_rules(m: &Manifests) -> Vec<String> {
                 problems.push(format!("{id}: does not read ?access_token= (share links)"));
             }
             if rule["forwardOriginalToken"] != true {
-                problems.push(format!("{id}: forwardOriginalToken is not true, so the store can't check the token itself"));
+                problems
+                    .push(format!("{id}: forwardOriginalToken is not true, so the store can't check the token itself"));
             }
         }
     }
@@ -229,7 +237,9 @@ pub fn authorization_rules(m: &Manifests) -> Vec<String> {
                     _ => false,
                 };
                 if !ok {
-                    problems.push(format!("{id} rules[{i}] lets requests without a token through beyond health checks and preflights"));
+                    problems.push(format!(
+                        "{id} rules[{i}] lets requests without a token through beyond health checks and preflights"
+                    ));
                 }
                 if methods.as_ref().is_some_and(|ms| ms.contains("GET"))
                     && rule_paths(rule).is_some_and(|ps| OPEN_PATHS.iter().all(|p| ps.contains(p)))
@@ -292,9 +302,9 @@ pub fn no_source_ip_rules(m: &Manifests) -> Vec<String> {
 /// Namespace `sa` is STRICT mTLS and nothing in the render relaxes it.
 pub fn peer_authentication_strict(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
-    let ns_wide = m
-        .of_kind("PeerAuthentication")
-        .any(|pa| namespace(pa) == WORKLOAD_NS && pa["spec"]["selector"].is_null() && pa["spec"]["mtls"]["mode"] == "STRICT");
+    let ns_wide = m.of_kind("PeerAuthentication").any(|pa| {
+        namespace(pa) == WORKLOAD_NS && pa["spec"]["selector"].is_null() && pa["spec"]["mtls"]["mode"] == "STRICT"
+    });
     if !ns_wide {
         problems.push(format!("no namespace-wide PeerAuthentication with mtls STRICT in {WORKLOAD_NS}"));
     }

@@ -60,12 +60,16 @@ pub fn rendered_store_routes(m: &Manifests) -> (Vec<RenderedStoreRoute>, Vec<Str
                 continue;
             };
             if strip && set != prefix.trim_end_matches('/') {
-                problems.push(format!("{id}: strips {prefix} but sets {FORWARDED_PREFIX} to {set}, not {}", prefix.trim_end_matches('/')));
+                problems.push(format!(
+                    "{id}: strips {prefix} but sets {FORWARDED_PREFIX} to {set}, not {}",
+                    prefix.trim_end_matches('/')
+                ));
             }
             if !strip && !removed {
                 problems.push(format!("{id}: keeps {prefix} but lets a client's {FORWARDED_PREFIX} through"));
             }
-            let row = RenderedStoreRoute { prefix: prefix.to_string(), strip_prefix: strip, k8s_service: service.clone() };
+            let row =
+                RenderedStoreRoute { prefix: prefix.to_string(), strip_prefix: strip, k8s_service: service.clone() };
             match rows.iter().find(|r| r.prefix == prefix) {
                 Some(r) if *r != row => problems.push(format!("{id}: {row:?} disagrees with an earlier route {r:?}")),
                 Some(_) => {}
@@ -82,7 +86,11 @@ pub fn store_routes_match_table(m: &Manifests) -> Vec<String> {
     let (rows, mut problems) = rendered_store_routes(m);
     let want: Vec<RenderedStoreRoute> = STORE_ROUTES
         .iter()
-        .map(|r| RenderedStoreRoute { prefix: r.prefix.into(), strip_prefix: r.strip_prefix, k8s_service: r.k8s_service.into() })
+        .map(|r| RenderedStoreRoute {
+            prefix: r.prefix.into(),
+            strip_prefix: r.strip_prefix,
+            k8s_service: r.k8s_service.into(),
+        })
         .collect();
     if rows != want {
         problems.push(format!(
@@ -112,18 +120,26 @@ pub fn hosts_match_table(m: &Manifests) -> Vec<String> {
     for h in HOSTS {
         let host = format!("{}.{domain}", h.sub);
         known.insert(host.clone());
-        let gws: Vec<String> = m.of_kind("Gateway").filter(|g| gateway_hosts(g).contains(&host)).map(gateway_id).collect();
+        let gws: Vec<String> =
+            m.of_kind("Gateway").filter(|g| gateway_hosts(g).contains(&host)).map(gateway_id).collect();
         if gws != [h.gateway] {
             problems.push(format!("host {host}: Gateways {gws:?}, the table says [{}]", h.gateway));
         }
-        let vss: Vec<&Value> =
-            m.of_kind("VirtualService").filter(|vs| array(&vs["spec"]["hosts"]).iter().any(|x| *x == host.as_str())).collect();
+        let vss: Vec<&Value> = m
+            .of_kind("VirtualService")
+            .filter(|vs| array(&vs["spec"]["hosts"]).iter().any(|x| *x == host.as_str()))
+            .collect();
         let [vs] = vss.as_slice() else {
             problems.push(format!("host {host}: {} VirtualServices, expected one", vss.len()));
             continue;
         };
         if vs_gateway_refs(vs) != [h.gateway] {
-            problems.push(format!("{}: bound to {:?}, the table says [{}]", describe(vs), vs_gateway_refs(vs), h.gateway));
+            problems.push(format!(
+                "{}: bound to {:?}, the table says [{}]",
+                describe(vs),
+                vs_gateway_refs(vs),
+                h.gateway
+            ));
         }
         let services: BTreeSet<String> = http_routes(vs)
             .iter()

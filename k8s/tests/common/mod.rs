@@ -83,7 +83,12 @@ pub fn remove(m: &mut Manifests, kind: &str, name: &str, pointer: &str) {
 /// The index of the first store VirtualService route named `route`.
 pub fn store_route(m: &Manifests, route: &str) -> usize {
     let vs = m.find("VirtualService", "store").expect("the store VirtualService");
-    vs["spec"]["http"].as_array().unwrap().iter().position(|r| r["name"] == route).unwrap_or_else(|| panic!("no store route {route}"))
+    vs["spec"]["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|r| r["name"] == route)
+        .unwrap_or_else(|| panic!("no store route {route}"))
 }
 
 /// The index of `flag=…` in the first container's args of a Deployment.
