@@ -31,6 +31,7 @@ invariants!(
     faults_only_for_tagged_requests,
     store_feature_routes,
     mobile_subset_is_compact,
+    regexes_are_re2,
     auth_policies_select_store_pods,
     jwks_uri_is_auth_service,
     request_authentication_rules,

@@ -143,6 +143,13 @@ fn a_mobile_subset_serving_the_standard_layout_is_caught() {
 }
 
 #[test]
+fn a_regex_envoy_would_reject_is_caught() {
+    let mut m = overlay("minikube");
+    set(&mut m, "VirtualService", "client", "/spec/http/0/match/0/headers/user-agent/regex", json!("(?=.*Mobile).*"));
+    assert_caught("regexes_are_re2", &m, "is not RE2");
+}
+
+#[test]
 fn jwt_policies_not_on_the_store_pods_are_caught() {
     let mut m = overlay("minikube");
     set(&mut m, "RequestAuthentication", "store-jwt", "/spec/selector/matchLabels", json!({"app": "store-file"}));

@@ -22,6 +22,7 @@ pub const ALL: &[(&str, Check)] = &[
     ("faults_only_for_tagged_requests", routing::faults_only_for_tagged_requests),
     ("store_feature_routes", routing::store_feature_routes),
     ("mobile_subset_is_compact", routing::mobile_subset_is_compact),
+    ("regexes_are_re2", routing::regexes_are_re2),
     ("auth_policies_select_store_pods", security::auth_policies_select_store_pods),
     ("jwks_uri_is_auth_service", security::jwks_uri_is_auth_service),
     ("request_authentication_rules", security::request_authentication_rules),

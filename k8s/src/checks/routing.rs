@@ -272,3 +272,38 @@ fn subset_labels(m: &Manifests, svc: &ServiceRef<'_>, subset: &str) -> Option<BT
         .find(|s| s["name"] == subset)
         .map(|s| string_map(&s["labels"]))
 }
+
+/// Every `regex` StringMatch in a VirtualService is valid RE2 (Envoy's engine; the `regex` crate
+/// has the same syntax: no look-around, no back-references). A bad one makes istiod reject or
+/// drop the route at run time, which no schema can see.
+pub fn regexes_are_re2(m: &Manifests) -> Vec<String> {
+    fn walk(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    match (k.as_str(), x) {
+                        ("regex", Value::String(r)) => out.push((path.to_string(), r.clone())),
+                        _ => walk(x, &format!("{path}.{k}"), out),
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    for vs in m.of_kind("VirtualService") {
+        let mut found = Vec::new();
+        walk(&vs["spec"], "spec", &mut found);
+        for (path, re) in found {
+            if let Err(e) = regex::Regex::new(&re) {
+                problems.push(format!("{} {path}: regex {re:?} is not RE2: {e}", describe(vs)));
+            }
+        }
+    }
+    problems
+}
