@@ -44,6 +44,7 @@ invariants!(
     telemetry_and_scraping,
     file_store_single_writer,
     scaling_targets_resolve,
+    config_refs_resolve,
     store_routes_match_table,
     hosts_match_table,
 );

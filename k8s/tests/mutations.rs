@@ -386,6 +386,28 @@ fn missing_scaling_and_dangling_targets_are_caught() {
 }
 
 #[test]
+fn dangling_config_and_secret_references_are_caught() {
+    let mut m = overlay("minikube");
+    let secret = m.of_kind("Secret").map(|s| s["metadata"]["name"].as_str().unwrap().to_string()).next().unwrap();
+    remove(&mut m, "Secret", &secret, "/data/database-url");
+    assert_caught("config_refs_resolve", &m, "has no key database-url");
+
+    let mut m = overlay("production");
+    set(
+        &mut m,
+        "Deployment",
+        "explorer",
+        "/spec/template/spec/containers/0/envFrom/0/configMapRef/name",
+        json!("sa-publik"),
+    );
+    assert_caught("config_refs_resolve", &m, "ConfigMap sa-publik is not in the render");
+
+    let mut m = overlay("minikube");
+    m.docs.retain(|d| !(d["kind"] == "PersistentVolumeClaim" && d["metadata"]["name"] == "auth-data"));
+    assert_caught("config_refs_resolve", &m, "PersistentVolumeClaim auth-data is not in the render");
+}
+
+#[test]
 fn a_store_route_table_drifting_from_sa_shared_is_caught() {
     // A renamed prefix.
     let mut m = overlay("minikube");

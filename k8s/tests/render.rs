@@ -36,6 +36,8 @@ fn overlays_differ_where_they_should() {
     assert_eq!(mk.public(), Some(("sa.localhost".into(), "http".into())));
     assert_eq!(prod.public(), Some(("sa.softwarebynumbers.com".into(), "https".into())));
     assert!(mk.find("StatefulSet", "redis").is_some() && mk.find("StatefulSet", "postgres").is_some());
+    let redis_args = &mk.find("StatefulSet", "redis").unwrap()["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert!(redis_args.to_string().contains(r#""--appendonly","yes""#), "Redis runs with AOF on: {redis_args}");
     assert!(prod.find("StatefulSet", "redis").is_none(), "production uses managed Redis/PostgreSQL");
     assert!(prod.find("ClusterIssuer", "letsencrypt").is_some());
     assert_eq!(prod.of_kind("Certificate").count(), 4);

@@ -35,6 +35,7 @@ pub const ALL: &[(&str, Check)] = &[
     ("telemetry_and_scraping", pods::telemetry_and_scraping),
     ("file_store_single_writer", pods::file_store_single_writer),
     ("scaling_targets_resolve", pods::scaling_targets_resolve),
+    ("config_refs_resolve", pods::config_refs_resolve),
     ("store_routes_match_table", tables::store_routes_match_table),
     ("hosts_match_table", tables::hosts_match_table),
 ];

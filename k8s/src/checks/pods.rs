@@ -287,3 +287,60 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
     }
     problems
 }
+
+/// Secrets the production overlay expects to be created out of band (k8s/README.md).
+pub const EXTERNAL_SECRETS: &[&str] = &["store-backends"];
+
+/// Every ConfigMap, Secret (and key) and PersistentVolumeClaim a pod names is in the render;
+/// only the Secrets in [`EXTERNAL_SECRETS`] may come from outside, and when the render has them
+/// their keys must be there. A missing one leaves pods stuck in CreateContainerConfigError.
+pub fn config_refs_resolve(m: &Manifests) -> Vec<String> {
+    let keys = |kind: &str, ns: &str, obj: &str| -> Option<BTreeSet<String>> {
+        m.of_kind(kind).find(|d| namespace(d) == ns && name(d) == obj).map(|d| {
+            let mut k: BTreeSet<String> =
+                d["data"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            k.extend(d["stringData"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default());
+            k
+        })
+    };
+    let mut problems = Vec::new();
+    for pod in m.pod_templates() {
+        let id = format!("{} {}", pod.kind, pod.name);
+        let mut want = |kind: &str, obj: &str, key: Option<&str>| match keys(kind, pod.namespace, obj) {
+            None if kind == "Secret" && EXTERNAL_SECRETS.contains(&obj) => {}
+            None => problems.push(format!("{id}: {kind} {obj} is not in the render")),
+            Some(k) => {
+                if let Some(key) = key.filter(|key| !k.contains(*key)) {
+                    problems.push(format!("{id}: {kind} {obj} has no key {key}"));
+                }
+            }
+        };
+        for c in pod.containers() {
+            for from in array(&c["envFrom"]) {
+                if let Some(n) = from["configMapRef"]["name"].as_str() {
+                    want("ConfigMap", n, None);
+                }
+                if let Some(n) = from["secretRef"]["name"].as_str() {
+                    want("Secret", n, None);
+                }
+            }
+            for e in array(&c["env"]) {
+                let r = &e["valueFrom"];
+                if let Some(n) = r["configMapKeyRef"]["name"].as_str() {
+                    want("ConfigMap", n, r["configMapKeyRef"]["key"].as_str());
+                }
+                if let Some(n) = r["secretKeyRef"]["name"].as_str() {
+                    want("Secret", n, r["secretKeyRef"]["key"].as_str());
+                }
+            }
+        }
+        for v in array(&pod.spec["volumes"]) {
+            if let Some(claim) = v["persistentVolumeClaim"]["claimName"].as_str() {
+                if !m.of_kind("PersistentVolumeClaim").any(|p| name(p) == claim && namespace(p) == pod.namespace) {
+                    problems.push(format!("{id}: PersistentVolumeClaim {claim} is not in the render"));
+                }
+            }
+        }
+    }
+    problems
+}
