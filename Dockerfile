@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every role: `sa-server static|store|auth …` (k8s/ passes the role as args).
 #
 # The build stage runs the same `cargo xtask build` as a local build (k8s/tests/dockerfile.rs
