@@ -42,6 +42,8 @@ mod tests {
         assert!(is_hashed("sa-client-905e0077a27c1ab6_bg.wasm"));
         assert!(is_hashed("sa-client-905e0077a27c1ab6.js"));
         assert!(is_hashed("app-fe65950190f03c21.css"));
+        // Trunk does not pad the hash: 15 digits happen.
+        assert!(is_hashed("sa-explorer-6156252f8b773ff_bg.wasm"));
         assert!(is_hashed("snippets/x/inline0-fe65950190f03c21.js"));
     }
 
