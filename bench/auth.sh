@@ -23,10 +23,11 @@ fi
 
 WORK=$(mktemp -d)
 PIDS=()
+SHM=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  rm -rf "$WORK" "${SHM:-}"
 }
 trap cleanup EXIT
 
@@ -36,7 +37,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_auth() {
   local name=$1; shift
   local port; port=$(free_port)
-  local dir="$WORK/$name"
+  local dir="${DATA_ROOT:-$WORK}/$name"
   # The user is registered through the API below, so its hash has this server's cost.
   "$BIN" auth --listen "127.0.0.1:$port" --data-dir "$dir" --issuer "http://127.0.0.1:$port" \
     --allowed-origins "$ORIGIN" --rate-ip-per-minute 100000000 --rate-account-per-minute 100000000 "$@" \
@@ -99,7 +100,7 @@ start_auth cheap --argon2-memory-kib 64 --argon2-iterations 1
 O="http://127.0.0.1:$PORT_owasp"
 C="http://127.0.0.1:$PORT_cheap"
 
-echo "## sa-server auth, $(date -u +%FT%TZ), $(nproc) cores, wrk ${DUR}s per row"
+echo "## sa-server auth, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg), wrk ${DUR}s per row"
 echo
 echo "| what | req/s | mean | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
@@ -109,15 +110,26 @@ run_wrk "login, OWASP argon2id, c2 (one per core)" -t2 -c2 -s "$WORK/login.lua" 
 run_wrk "login, OWASP argon2id, c8 (queued behind the hash permits)" -t2 -c8 -s "$WORK/login.lua" "$O/api/login"
 run_wrk "login, cheapest argon2 (m=64 KiB, t=1), c1" -t1 -c1 -s "$WORK/login.lua" "$C/api/login"
 
-for threads in 1 2; do
-  : >"$WORK/cookies.txt"
-  for _ in $(seq 1 "$threads"); do
-    curl -fs -D - -o /dev/null -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
-      -d '{"username":"bench","password":"load-test-secret-1"}' "$O/api/login" |
-      sed -n 's/^set-cookie: __Host-sa_refresh=\([^;]*\).*/\1/Ip' >>"$WORK/cookies.txt"
+# bench_refresh BASE_URL LABEL: one sign-in per wrk thread, then refresh with rotation.
+bench_refresh() {
+  local base=$1 label=$2 threads
+  for threads in 1 2; do
+    : >"$WORK/cookies.txt"
+    for _ in $(seq 1 "$threads"); do
+      curl -fs -D - -o /dev/null -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
+        -d '{"username":"bench","password":"load-test-secret-1"}' "$base/api/login" |
+        sed -n 's/^set-cookie: __Host-sa_refresh=\([^;]*\).*/\1/Ip' >>"$WORK/cookies.txt"
+    done
+    run_wrk "refresh with rotation, $label, c$threads" -t"$threads" -c"$threads" -s "$WORK/refresh.lua" "$base/api/token"
   done
-  run_wrk "refresh with rotation (file store, fsync), c$threads" -t"$threads" -c"$threads" -s "$WORK/refresh.lua" "$O/api/token"
-done
+}
+bench_refresh "$O" "file store on $(df -T "$WORK" | awk 'NR==2 {print $2}') (fsync)"
+# Peer: the same service with its data dir on tmpfs, where fsync costs nothing.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  SHM=$(mktemp -d -p /dev/shm sa-auth-bench.XXXXXX)
+  DATA_ROOT=$SHM start_auth tmpfs --argon2-memory-kib 64 --argon2-iterations 1
+  bench_refresh "http://127.0.0.1:$PORT_tmpfs" "file store on tmpfs (fsync is free)"
+fi
 
 ETAG=$(curl -fs -D - -o /dev/null "$O/.well-known/jwks.json" | sed -n 's/^etag: *//Ip' | tr -d '\r')
 run_wrk "GET jwks.json (200, full body), c16" -t1 -c16 "$O/.well-known/jwks.json"

@@ -107,6 +107,7 @@ nginx -c "$WORK/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 
 wait_up "$NGINX_PORT"
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 
 # Both must hand out the same bytes for the same request, or the comparison is void.
 for enc in identity gzip; do
@@ -120,15 +121,24 @@ curl -fsS -H 'Accept-Encoding: br' -D - -o /dev/null "http://127.0.0.1:$SA_PORT/
 rss_kb() { ps -o rss= -p "$SA_PID" | tr -d ' '; }
 IDLE_RSS=$(rss_kb)
 
-# wrk prints "Requests/sec: N" and, with --latency, "99%  1.23ms"; p99 comes out in ms.
-run() { # port path encoding -> "rps p99ms"
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Accept-Encoding: $3" "http://127.0.0.1:$1/$2")
+# CPU ticks (user + system) of the server's processes, for CPU time per request: the one
+# figure here that other load on the machine barely moves.
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+
+# wrk prints "Requests/sec: N", "N requests in" and, with --latency, "99%  1.23ms"; p99 in ms.
+run() { # port path encoding pids... -> "rps p99ms cpu_us_per_request"
+  local port=$1 path=$2 enc=$3 out before after
+  shift 3
+  before=$(cpu_ticks "$@")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Accept-Encoding: $enc" "http://127.0.0.1:$port/$path")
+  after=$(cpu_ticks "$@")
   echo "$out" >>"$WORK/wrk.log"
-  local rps p99
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}')
-  echo "$rps $p99"
+  echo "$out" | awk -v ticks=$((after - before)) -v hz="$TICK" '
+    /Requests\/sec/ {rps = $2}
+    /requests in/ {n = $1}
+    $1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p99 = v}
+    END {print rps, p99, ticks / hz * 1e6 / n}'
 }
 
 MAX_RSS=$IDLE_RSS
@@ -143,15 +153,18 @@ sample_rss &
 SAMPLER=$!
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+avg() { awk -v x="$1" -v r="$ROUNDS" 'BEGIN { print x / r }'; }
+add() { awk -v x="$1" -v y="$2" 'BEGIN { print x + y }'; }
 row() { # label path sa-encoding nginx-encoding; ROUNDS alternating runs each, averaged
-  local n_rps=0 n_p99=0 s_rps=0 s_p99=0 a b
+  local n_rps=0 n_p99=0 n_cpu=0 s_rps=0 s_p99=0 s_cpu=0 a b c
   for _ in $(seq 1 "$ROUNDS"); do
-    read -r a b < <(run "$NGINX_PORT" "$2" "$4"); n_rps=$(awk -v x="$n_rps" -v y="$a" 'BEGIN{print x+y}'); n_p99=$(awk -v x="$n_p99" -v y="$b" 'BEGIN{print x+y}')
-    read -r a b < <(run "$SA_PORT" "$2" "$3"); s_rps=$(awk -v x="$s_rps" -v y="$a" 'BEGIN{print x+y}'); s_p99=$(awk -v x="$s_p99" -v y="$b" 'BEGIN{print x+y}')
+    read -r a b c < <(run "$NGINX_PORT" "$2" "$4" $NGINX_WORKERS)
+    n_rps=$(add "$n_rps" "$a"); n_p99=$(add "$n_p99" "$b"); n_cpu=$(add "$n_cpu" "$c")
+    read -r a b c < <(run "$SA_PORT" "$2" "$3" "$SA_PID")
+    s_rps=$(add "$s_rps" "$a"); s_p99=$(add "$s_p99" "$b"); s_cpu=$(add "$s_cpu" "$c")
   done
-  printf '| %s | %.0f | %.2f | %.0f | %.2f | **%s×** | %s× |\n' "$1" "$(awk -v x="$n_rps" -v r="$ROUNDS" 'BEGIN{print x/r}')" \
-    "$(awk -v x="$n_p99" -v r="$ROUNDS" 'BEGIN{print x/r}')" "$(awk -v x="$s_rps" -v r="$ROUNDS" 'BEGIN{print x/r}')" \
-    "$(awk -v x="$s_p99" -v r="$ROUNDS" 'BEGIN{print x/r}')" "$(ratio "$s_rps" "$n_rps")" "$(ratio "$s_p99" "$n_p99")"
+  printf '| %s | %.0f | %.0f | **%s×** | %.2f | %.2f | %s× | %.1f | %.1f |\n' "$1" "$(avg "$n_rps")" "$(avg "$s_rps")" "$(ratio "$s_rps" "$n_rps")" \
+    "$(avg "$n_p99")" "$(avg "$s_p99")" "$(ratio "$s_p99" "$n_p99")" "$(avg "$n_cpu")" "$(avg "$s_cpu")"
 }
 
 WASM_SIZE=$(stat -c %s "$WORK/dist/$WASM")
@@ -163,8 +176,8 @@ echo "Files: $DIST_NOTE. \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\`
 hdr_bytes() { curl -fsS -D - -o /dev/null "http://127.0.0.1:$1/index.html" | wc -c; }
 echo "Both send the same security headers; response header bytes for \`index.html\`: nginx $(hdr_bytes "$NGINX_PORT"), sa $(hdr_bytes "$SA_PORT")."
 echo
-echo "| request | nginx req/s | nginx p99 ms | sa req/s | sa p99 ms | req/s ratio (sa/nginx) | p99 ratio (sa/nginx, lower is better) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| request | nginx req/s | sa req/s | req/s sa/nginx | nginx p99 ms | sa p99 ms | p99 sa/nginx (lower is better) | nginx CPU µs/req | sa CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|---|"
 row "\`index.html\` ($INDEX_SIZE B), identity" index.html identity identity
 row "\`.wasm\` gzip both ($GZ_SIZE B)" "$WASM" gzip gzip
 row "\`.wasm\` sa brotli ($BR_SIZE B) vs nginx gzip ($GZ_SIZE B)" "$WASM" br gzip

@@ -145,9 +145,9 @@ async fn head_has_headers_and_no_body() {
 async fn other_methods_get_405() {
     let f = fixture();
     let app = app(&f);
-    for method in ["POST", "PUT", "DELETE", "PATCH"] {
-        let r = send(&app, method, "/index.html", &[]).await;
-        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    for (method, path) in [("POST", "/index.html"), ("PUT", "/models/1"), ("DELETE", "/index.html"), ("PATCH", "/x.js"), ("POST", "/config.json"), ("DELETE", "/healthz")] {
+        let r = send(&app, method, path, &[]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert_eq!(r.header("allow"), "GET, HEAD");
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body["error"]["code"], "method_not_allowed");

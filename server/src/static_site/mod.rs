@@ -65,26 +65,28 @@ pub fn router(site: Site) -> anyhow::Result<Router> {
     let config = config_json::ConfigJson::new(&site.config)?;
     tracing::debug!(dir = %site.dir.display(), files = assets.len(), bytes = assets.total_bytes(), "static files loaded");
 
-    let mut router = Router::new()
-        .route("/config.json", get(move || std::future::ready(config.response())))
-        .route("/healthz", get(|| async { "ok" }))
+    let router = Router::new()
+        .route("/config.json", get(move || std::future::ready(config.response())).fallback(method_not_allowed))
+        .route("/healthz", get(|| async { "ok" }).fallback(method_not_allowed))
         // Everything is in memory once the router exists, so ready means up.
-        .route("/readyz", get(|| async { "ok" }))
+        .route("/readyz", get(|| async { "ok" }).fallback(method_not_allowed))
         .fallback(serve_asset)
         .with_state(Arc::new(assets));
-    for layer in security_headers::layers(csp) {
-        router = router.layer(layer);
-    }
     // Access log: one span and one line per request at INFO (`RUST_LOG=tower_http=warn` mutes it).
-    Ok(router.layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(DefaultOnResponse::new().level(Level::INFO))))
+    let access_log = TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(DefaultOnResponse::new().level(Level::INFO));
+    Ok(router.layer((access_log, security_headers::layer(csp))))
+}
+
+async fn method_not_allowed() -> Response {
+    let mut res = json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the static server only answers GET and HEAD");
+    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    res
 }
 
 async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) -> Response {
     let method = req.method();
     if method != Method::GET && method != Method::HEAD {
-        let mut res = json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the static server only answers GET and HEAD");
-        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return res;
+        return method_not_allowed().await;
     }
     let Ok(key) = request_path::to_key(req.uri().path()) else {
         return json_error(StatusCode::BAD_REQUEST, "bad_path", "the path has a `..`, `.`, encoded `/`, backslash, control character or empty segment");

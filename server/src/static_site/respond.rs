@@ -1,4 +1,10 @@
 //! Answers a request for one in-memory file: encoding, conditional requests, ranges, HEAD.
+//!
+//! Why not tower-http 0.7's `ServeDir` with an in-memory `Backend`: it reads every body through
+//! `AsyncRead` into fresh chunks, where a `Bytes` clone costs nothing, and its ETag is mtime+size,
+//! not a content hash that stays the same across replicas and restarts. The header semantics still
+//! come from libraries: `headers` for If-Match / If-None-Match / If-Range, `http-range-header`
+//! for `Range`.
 use axum::{
     body::Body,
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
@@ -17,6 +23,8 @@ pub fn file(asset: &Asset, method: &Method, req: &HeaderMap) -> Response {
     let rep = asset.representation(encoding);
 
     let mut res = Response::new(Body::empty());
+    // Room for these headers, the security headers and the access log's view, without regrowing.
+    *res.headers_mut() = HeaderMap::with_capacity(16);
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, asset.cache_control.clone());
     h.insert(header::ETAG, rep.etag_header.clone());

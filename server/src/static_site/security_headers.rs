@@ -10,17 +10,20 @@ use sa_shared::config::RuntimeConfig;
 use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// The header layers to add to the static router; each one sets its header on every response.
-pub fn layers(csp: HeaderValue) -> [SetResponseHeaderLayer<HeaderValue>; 5] {
-    [
+/// The header layers, stacked into one so the router boxes (and clones per request) one
+/// service instead of one per header; each sets its header on every response.
+pub fn layer(csp: HeaderValue) -> (SetHeader, SetHeader, SetHeader, SetHeader, SetHeader) {
+    (
         SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp),
         SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
         // For browsers without CSP frame-ancestors.
         SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         SetResponseHeaderLayer::overriding(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
-    ]
+    )
 }
+
+type SetHeader = SetResponseHeaderLayer<HeaderValue>;
 
 /// The CSP for an app whose `index.html` is `index_html`, talking to the hosts in `config`.
 pub fn content_security_policy(index_html: &str, config: &RuntimeConfig) -> String {

@@ -56,7 +56,12 @@ async fn router_with_issuers(args: &Args, issuers: Vec<jwt::IssuerConfig>) -> an
         }
         BackendKind::Postgres => {
             let url = args.database_url.as_deref().ok_or_else(|| anyhow::anyhow!("--backend postgres needs --database-url (e.g. postgres://sa@127.0.0.1/sa)"))?;
-            app!(backend::postgres::PostgresBackend::connect_lazy(url, timeout)?)
+            let b = backend::postgres::PostgresBackend::connect_lazy(url, timeout)?;
+            // Migrate now when the database is there; otherwise the first request retries.
+            if let Err(e) = b.migrate().await {
+                tracing::warn!(error = %e, "PostgreSQL is not reachable yet; the store answers 503 until it is");
+            }
+            app!(b)
         }
     })
 }

@@ -21,6 +21,9 @@ pub fn model_id(url: &str) -> AuthResult<Uuid> {
 }
 
 pub async fn share(auth: Authenticated, State(state): State<AppState>, JsonBody(req): JsonBody<ShareRequest>) -> AuthResult<Json<ShareResponse>> {
+    if !sa_shared::auth::can_read(&auth.user.role_names()) {
+        return Err(AuthError::forbidden("no_read_access", "your account may not read models, so it can't share them"));
+    }
     let model = model_id(&req.url)?;
     let (access_token, expires_in) = state.tokens.share(&state.keys, &auth.user, model)?;
     let sep = if req.url.contains('?') { '&' } else { '?' };

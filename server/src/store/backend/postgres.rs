@@ -49,7 +49,7 @@ impl PostgresBackend {
     }
 
     /// Runs the migrations once per process (retried on the next request if the database was down).
-    async fn migrate(&self) -> Result<()> {
+    pub async fn migrate(&self) -> Result<()> {
         self.migrated
             .get_or_try_init(|| async {
                 let migrations = MIGRATIONS.iter().map(|(v, d, sql)| Migration::new(*v, (*d).into(), MigrationType::Simple, sql.into_sql_str(), false)).collect();
@@ -135,22 +135,26 @@ impl super::Backend for PostgresBackend {
     }
 
     async fn list(&self, query: ListQuery) -> Result<Page> {
-        let rows = self
-            .bounded(
-                sqlx::query(
-                    "SELECT id, name, updated, size, etag FROM sa_models \
-                     WHERE ($1::uuid IS NULL OR id < $1) AND ($2::text IS NULL OR strpos(name_lower, $2) > 0) \
-                     ORDER BY id DESC LIMIT $3",
-                )
-                .bind(query.after)
-                .bind(query.q.clone())
-                .bind(query.limit as i64 + 1)
-                .fetch_all(&self.pool),
-            )
-            .await?;
-        let total: i64 = self
-            .bounded(sqlx::query_scalar("SELECT count(*) FROM sa_models WHERE ($1::text IS NULL OR strpos(name_lower, $1) > 0)").bind(query.q.clone()).fetch_one(&self.pool))
-            .await?;
+        // One statement per shape, so each keeps a plan that walks the primary key index
+        // (a generic `$1 IS NULL OR id < $1` plan would scan and sort the whole table).
+        let sql = match (query.after.is_some(), query.q.is_some()) {
+            (false, false) => "SELECT id, name, updated, size, etag FROM sa_models ORDER BY id DESC LIMIT $1",
+            (true, false) => "SELECT id, name, updated, size, etag FROM sa_models WHERE id < $2 ORDER BY id DESC LIMIT $1",
+            (false, true) => "SELECT id, name, updated, size, etag FROM sa_models WHERE strpos(name_lower, $2) > 0 ORDER BY id DESC LIMIT $1",
+            (true, true) => "SELECT id, name, updated, size, etag FROM sa_models WHERE id < $2 AND strpos(name_lower, $3) > 0 ORDER BY id DESC LIMIT $1",
+        };
+        let mut q = sqlx::query(sql).bind(query.limit as i64 + 1);
+        if let Some(after) = query.after {
+            q = q.bind(after);
+        }
+        if let Some(text) = &query.q {
+            q = q.bind(text.clone());
+        }
+        let rows = self.bounded(q.fetch_all(&self.pool)).await?;
+        let total: i64 = match &query.q {
+            None => self.bounded(sqlx::query_scalar("SELECT count(*) FROM sa_models").fetch_one(&self.pool)).await?,
+            Some(text) => self.bounded(sqlx::query_scalar("SELECT count(*) FROM sa_models WHERE strpos(name_lower, $1) > 0").bind(text.clone()).fetch_one(&self.pool)).await?,
+        };
         let mut items = rows.iter().map(meta_from_row).collect::<std::result::Result<Vec<_>, _>>().map_err(db_error)?;
         let next = if items.len() > query.limit {
             items.truncate(query.limit);
