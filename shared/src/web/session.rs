@@ -271,7 +271,7 @@ fn decode_user(jwt: &str) -> Option<SessionUser> {
 /// Through the browser's `atob`, so the app carries no base64 code of its own.
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
     let mut b64: String = s.chars().map(|c| match c { '-' => '+', '_' => '/', c => c }).collect();
-    while b64.len() % 4 != 0 {
+    while !b64.len().is_multiple_of(4) {
         b64.push('=');
     }
     let binary = window().atob(&b64).ok()?;
