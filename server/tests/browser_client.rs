@@ -161,6 +161,15 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.check_text("#model-list", "Pump station D").await;
     alice.screenshots("workspace", DESKTOP).await;
 
+    // Silent refresh: with the clock moved to 30 s before the token expires, the next store
+    // call first trades the refresh cookie for a new token, and the call still works.
+    let token_calls = "performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/token')).length";
+    let before = alice.eval(&format!("return {token_calls}")).await.as_u64().expect("a count");
+    alice.eval("const real = Date.now.bind(Date); Date.now = () => real() + (15 * 60 - 30) * 1000;").await;
+    alice.click_text(".section-head button", "Refresh").await;
+    alice.wait_js("a token refresh before the store call", &format!("{token_calls} > {before}")).await;
+    alice.check_text("#model-list", "Pump station D").await;
+
     // 7. The explorer pop-over, 8. pick the model there: the dialog closes, the model opens.
     alice.click("#open-explorer").await;
     let row = format!("dialog.explorer-dialog[open] [role=option][data-id='{id}']");
