@@ -39,7 +39,8 @@ pub fn Explorer(
     // `/` focuses the search box unless the user is typing somewhere.
     let keys = window_event_listener(ev::keydown, move |e| {
         if e.key() == "/" && !e.ctrl_key() && !e.meta_key() && !e.alt_key() && !dom::typing_in_field(&e) {
-            if let Some(input) = ctx.search.get_untracked() {
+            // Only while this explorer is on screen (the client keeps it in a closed dialog).
+            if let Some(input) = ctx.search.get_untracked().filter(|i| i.offset_parent().is_some()) {
                 e.prevent_default();
                 let _ = input.focus();
             }
@@ -128,7 +129,7 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
     leptos::task::spawn_local(async move { session.restore().await });
     let sign_out = move |_| leptos::task::spawn_local(async move { session.logout().await });
     view! {
-        <header class="app-header">
+        <header class="app-header explorer-app-header">
             <a class="brand" href="/">"sa explorer"</a>
             <nav aria-label="Main">
                 {move || match session.state() {
@@ -138,7 +139,7 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
                         view! { <span class="session-state">"Not signed in"</span><a href=href>"Sign in"</a> }.into_any()
                     }
                     SessionState::SignedIn { user } => view! {
-                        <span class="session-state">"Signed in as "<strong>{user.name}</strong></span>
+                        <span class="session-state">"Signed in as "<strong>{user.name}</strong><span class="role-badge">{user.roles.join(", ")}</span></span>
                         <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
                     }.into_any(),
                 }}

@@ -165,7 +165,7 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
     let store_name = store.with_value(|s| s.name.clone());
 
     view! {
-        <div class="actions" role="toolbar" aria-label="Model actions">
+        <div class="ex-actions" role="toolbar" aria-label="Model actions">
             {pick.map(|pick| view! { <button type="button" class="pick" on:click=pick>"Use this model"</button> })}
             <button type="button" class="secondary copy-url" on:click=copy_url>"Copy URL"</button>
             <button type="button" class="secondary share" on:click=share disabled=move || busy.get()>"Share link"</button>
@@ -201,7 +201,7 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
                 </label>
             </div>
         })}
-        <p class="notice" role="status" aria-live="polite">
+        <p class="ex-notice" role="status" aria-live="polite">
             {move || match notice.get() {
                 Notice::None => ().into_any(),
                 Notice::Info(s) => view! { <span class="ok">{s}</span> }.into_any(),

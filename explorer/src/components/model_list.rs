@@ -17,7 +17,7 @@ use crate::{
 
 /// Rows per request.
 const PAGE: u32 = 50;
-/// Height of one row in CSS pixels; `.model-row` in explorer.css uses the same.
+/// Height of one row in CSS pixels; `.ex-row` in explorer.css uses the same.
 const ROW_H: usize = 56;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 8;
@@ -68,7 +68,12 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             };
             let gen = generation.get_value();
             if reset {
-                load.set(Load::Loading);
+                // A page still on its way belongs to the old query; its answer will be dropped.
+                more_loading.set(false);
+                next.set(None);
+                if items.with_untracked(Vec::is_empty) {
+                    load.set(Load::Loading);
+                }
             } else {
                 more_loading.set(true);
             }
@@ -129,14 +134,17 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
         }
     });
 
+    // Also runs from an animation frame, after the list may have gone (tab switch): hence try_.
     let measure = move || {
-        if let Some(el) = viewport.get_untracked() {
-            viewport_h.set(el.client_height().max(0) as usize);
+        if let Some(Some(el)) = viewport.try_get_untracked() {
+            viewport_h.try_set(el.client_height().max(0) as usize);
         }
     };
+    // The viewport grows with its rows up to a max-height, so measure again once they render.
     Effect::new(move |_| {
+        items.with(Vec::len);
         if viewport.get().is_some() {
-            measure();
+            request_animation_frame(measure);
         }
     });
     let resize = window_event_listener(ev::resize, move |_| measure());
@@ -244,7 +252,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let name_for_status = label.clone();
 
     view! {
-        <div class="model-list">
+        <div class="ex-list">
             <div class="list-toolbar" role="search">
                 <input type="search" class="search" node_ref=ctx.search
                     aria-label=search_label placeholder="Search  ( / )"
@@ -279,7 +287,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             }}
             <div class="list-viewport" node_ref=viewport role="listbox" tabindex="0"
                 aria-label=list_label
-                hidden=move || !matches!(load.get(), Load::Ready) || items.with(Vec::is_empty)
+                hidden=move || matches!(load.get(), Load::Failed(_)) || items.with(Vec::is_empty)
                 aria-activedescendant=move || opt_id(active.get())
                 on:scroll=move |e| {
                     let el = event_target::<web_sys::Element>(&e);
@@ -287,11 +295,12 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 }
                 on:keydown=on_list_key>
                 <div class="list-spacer" style:height=move || format!("{}px", items.with(Vec::len) * ROW_H)>
-                    <For each=visible key=|(i, m)| (*i, m.id.clone()) let((i, m))>
+                    // The ETag is part of the key, so a row whose model changed is drawn anew.
+                    <For each=visible key=|(i, m)| (*i, m.id.clone(), m.etag.clone()) let((i, m))>
                         {
                             let id = m.id.clone();
                             view! {
-                                <div role="option" class="model-row" id=opt_id(i)
+                                <div role="option" class="ex-row" id=opt_id(i)
                                     style:top=format!("{}px", i * ROW_H)
                                     aria-selected=move || (active.get() == i).to_string()
                                     aria-posinset=i + 1
