@@ -37,8 +37,8 @@ pub enum SessionState {
 #[derive(Clone)]
 struct Token {
     value: String,
-    /// `performance`-independent wall clock (ms) at which to treat the token as expired.
-    /// Taken from `expires_in`, so a skewed client clock doesn't matter.
+    /// Browser clock (`Date.now`, ms) at which to treat the token as expired. Computed from
+    /// `expires_in` rather than the `exp` claim, so a skewed client clock doesn't matter.
     expires_at_ms: f64,
 }
 
@@ -50,6 +50,7 @@ pub struct Session {
     config: StoredValue<RuntimeConfig>,
     state: RwSignal<SessionState>,
     last_error: RwSignal<Option<ApiError>>,
+    // `LocalStorage` here is Leptos' single-threaded arena, not the browser's Web Storage.
     token: StoredValue<Option<Token>, LocalStorage>,
     /// The refresh in flight, shared by every caller: the refresh token rotates on use and a
     /// second parallel use of the old one would revoke the whole family (logging the user out).
