@@ -161,6 +161,15 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.check_text("#model-list", "Pump station D").await;
     alice.screenshots("workspace", DESKTOP).await;
 
+    // Silent refresh: with the clock moved to 30 s before the token expires, the next store
+    // call first trades the refresh cookie for a new token, and the call still works.
+    let token_calls = "performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/token')).length";
+    let before = alice.eval(&format!("return {token_calls}")).await.as_u64().expect("a count");
+    alice.eval("const real = Date.now.bind(Date); Date.now = () => real() + (15 * 60 - 30) * 1000;").await;
+    alice.click_text(".section-head button", "Refresh").await;
+    alice.wait_js("a token refresh before the store call", &format!("{token_calls} > {before}")).await;
+    alice.check_text("#model-list", "Pump station D").await;
+
     // 7. The explorer pop-over, 8. pick the model there: the dialog closes, the model opens.
     alice.click("#open-explorer").await;
     let row = format!("dialog.explorer-dialog[open] [role=option][data-id='{id}']");
@@ -266,4 +275,37 @@ async fn create_model(stack: &Stack, token: &str, json: &str) -> String {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `layout: compact` in `/config.json` (what the gateway's mobile route serves) gives the
+/// compact layout even on a wide screen. The client is served by the static role on its own
+/// port here, because the dev gateway always says `standard`; its auth URL points back at that
+/// server, which has no auth API, so the session simply stays signed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_layout_comes_from_the_runtime_config() {
+    use sa_server::static_site::{router, Site};
+    use sa_shared::config::{Layout, RuntimeConfig};
+
+    let stack = Stack::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let origin = format!("http://{addr}");
+    let mut config = RuntimeConfig::for_domain("http", "sa.localhost", Some(stack.addr.port()));
+    config.layout = Layout::Compact;
+    config.auth_url = origin.clone();
+    config.client_url = origin.clone();
+    let app = router(Site { dir: support_browser::dist_dir().join("client"), config }).expect("static client");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let b = stack.browser(DESKTOP).await;
+    b.expect_network_error(&format!("{origin}/api/token - Failed to load resource"));
+    b.goto(&format!("{origin}/login")).await;
+    b.find(".app.compact #login-form").await;
+    let width = b.eval("return getComputedStyle(document.querySelector('main')).maxWidth").await;
+    assert_eq!(width, serde_json::json!("576px"), "the compact layout keeps the phone column on a wide screen");
+    b.screenshot("login-compact-desktop").await;
+    b.check_no_console_errors().await;
+    b.close().await;
 }

@@ -189,7 +189,9 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
             </nav>
             <div class="section-head">
                 <h1 id="model-title">{move || title.get()}</h1>
-                <span class="badge" class:dirty=move || dirty.get()>{move || if dirty.get() { "Unsaved changes" } else { "Saved" }}</span>
+                <span class="badge" class:dirty=move || dirty.get()>
+                    {move || if read_only.get() { "Read-only" } else if dirty.get() { "Unsaved changes" } else { "Saved" }}
+                </span>
             </div>
             <p class="meta">
                 <span class="mono" title="Model id">{id.get_value()}</span>

@@ -337,6 +337,20 @@ impl Browser {
         self.client.release_actions().await.expect("release keys");
     }
 
+    /// Shift+Tab, through WebDriver actions.
+    pub async fn press_shift_tab(&self) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        use fantoccini::key::Key;
+        let (shift, tab): (char, char) = (Key::Shift.into(), Key::Tab.into());
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: shift })
+            .then(KeyAction::Down { value: tab })
+            .then(KeyAction::Up { value: tab })
+            .then(KeyAction::Up { value: shift });
+        self.client.perform_actions(keys).await.expect("Shift+Tab");
+        self.client.release_actions().await.expect("release keys");
+    }
+
     /// Presses a key with Control held, through WebDriver actions (a real chord).
     pub async fn press_ctrl(&self, key: char) {
         use fantoccini::actions::{InputSource, KeyAction, KeyActions};

@@ -1,0 +1,95 @@
+//! Builds the client and the explorer with Trunk (release, offline) into `dist/`, then writes
+//! the precompressed siblings. An app whose inputs did not change is not rebuilt.
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, Result};
+
+use crate::{compress::precompress_dir, progress::{note, step}, tools::Toolchain};
+
+struct App {
+    name: &'static str,
+    /// Directory Trunk runs in (holds its Trunk.toml).
+    trunk_dir: &'static str,
+    /// The index.html Trunk builds, relative to `trunk_dir`.
+    target: &'static str,
+}
+
+const APPS: &[App] = &[
+    App { name: "client", trunk_dir: ".", target: "client/index.html" },
+    App { name: "explorer", trunk_dir: "explorer", target: "index.html" },
+];
+
+/// Inputs of both apps: the explorer is inside the client, and both use shared/ and style/.
+const INPUTS: &[&str] = &["client", "explorer", "shared", "style", "Cargo.toml", "Cargo.lock", "Trunk.toml"];
+
+pub fn build_all(root: &Path, tc: &Toolchain) -> Result<()> {
+    let stamp = fingerprint(root, tc.wasm_opt)?;
+    for app in APPS {
+        let dist = root.join("dist").join(app.name);
+        let stamp_file = root.join("target/xtask").join(format!("{}.stamp", app.name));
+        if dist.join("index.html").is_file() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+            note(&format!("{}: up to date in {}", app.name, dist.display()));
+            continue;
+        }
+        step(&format!("building the {} app (trunk build --release --offline)", app.name), || build_one(root, tc, app))?;
+        step(&format!("precompressing dist/{} (.br, .gz)", app.name), || precompress_dir(&dist))?;
+        std::fs::create_dir_all(stamp_file.parent().unwrap_or(root))?;
+        std::fs::write(&stamp_file, &stamp)?;
+    }
+    Ok(())
+}
+
+fn build_one(root: &Path, tc: &Toolchain, app: &App) -> Result<()> {
+    let dir = root.join(app.trunk_dir);
+    let mut target = PathBuf::from(app.target);
+    if !tc.wasm_opt {
+        // Trunk has no switch to skip wasm-opt; the index.html attribute decides.
+        let html = std::fs::read_to_string(dir.join(app.target))?.replace("data-wasm-opt=\"z\"", "data-wasm-opt=\"0\"");
+        target = target.with_file_name(".index-no-wasm-opt.html");
+        std::fs::write(dir.join(&target), html)?;
+    }
+    let dist = root.join("dist").join(app.name);
+    let mut cmd = tc.command("trunk");
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--offline"])
+        .arg("--dist")
+        .arg(&dist)
+        .arg(&target)
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("NO_COLOR", "true");
+    crate::run(&mut cmd).with_context(|| format!("building {}", app.name))
+}
+
+fn fingerprint(root: &Path, wasm_opt: bool) -> Result<String> {
+    let mut h = DefaultHasher::new();
+    wasm_opt.hash(&mut h);
+    for input in INPUTS {
+        hash_tree(&root.join(input), &mut h)?;
+    }
+    Ok(format!("{:016x}", h.finish()))
+}
+
+fn hash_tree(path: &Path, h: &mut DefaultHasher) -> Result<()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(_) => return Ok(()),
+    };
+    if meta.is_dir() {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if matches!(name, "target" | "dist" | "node_modules") || name.starts_with('.') {
+            return Ok(());
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        entries.sort();
+        for e in entries {
+            hash_tree(&e, h)?;
+        }
+    } else {
+        path.hash(h);
+        std::fs::read(path)?.hash(h);
+    }
+    Ok(())
+}
