@@ -34,6 +34,7 @@ cleanup() {
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+say() { echo "[bench $(date +%T)] $*" >&2; }
 wait_http() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
 
 # --- a signing key, its JWKS and a writer token (RS256 via openssl: no extra tools) -----------
@@ -58,6 +59,7 @@ DOC_SIZE=$(stat -c %s "$WORK/doc.json")
 export DOC_FILE="$WORK/doc.json"
 MODEL_ID=0190c6b2-7a4e-7c3d-9e1f-2b3c4d5e6f70
 
+say "starting redis, PostgreSQL, nginx and four stores"
 # --- raw backends -----------------------------------------------------------------------------
 REDIS_PORT=$(free_port)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >/dev/null 2>&1 &
@@ -68,22 +70,23 @@ mkdir -p "$WORK/pg" "$WORK/pgsock"
 as_pg "$PG_BIN/initdb" -D "$WORK/pg" -U postgres --auth=trust >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgsock/log" -o "-p $PG_PORT -k $WORK/pgsock -c listen_addresses=127.0.0.1 -c max_connections=200" -w start >/dev/null
 as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc 'CREATE DATABASE store' -c 'CREATE DATABASE pgbench'
-as_pg "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -i -s 10 -q pgbench >/dev/null 2>&1
+as_pg "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -i -s 1 -q pgbench >/dev/null 2>&1
 
 # --- the stores -------------------------------------------------------------------------------
+# Starts a store in the background; sets STORE_PORT. (Not a $(…) call: the subshell would keep
+# the pipe open and the PID would be lost.)
 start_store() { # name backend extra-args...
   local name=$1 backend=$2; shift 2
-  local port; port=$(free_port)
-  (cd "$WORK" && RUST_LOG=warn "$BIN" --log-format json store --backend "$backend" --listen "127.0.0.1:$port" --name "$name" \
-    --issuers-file "$WORK/issuers.json" "$@" >"$WORK/$name.log" 2>&1) &
+  STORE_PORT=$(free_port)
+  RUST_LOG=warn "$BIN" --log-format json store --backend "$backend" --listen "127.0.0.1:$STORE_PORT" --name "$name" \
+    --issuers-file "$WORK/issuers.json" "$@" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  wait_http "http://127.0.0.1:$port/healthz"
-  echo "$port"
+  wait_http "http://127.0.0.1:$STORE_PORT/healthz"
 }
-FILE_PORT=$(start_store file file --data-dir "$WORK/file" --fsync always)
-BATCH_PORT=$(start_store file-batch file --data-dir "$WORK/file-batch" --fsync batch)
-REDISSTORE_PORT=$(start_store redis redis --redis-url "redis://127.0.0.1:$REDIS_PORT/")
-PGSTORE_PORT=$(start_store postgres postgres --database-url "postgres://postgres@127.0.0.1:$PG_PORT/store")
+start_store file file --data-dir "$WORK/file" --fsync always; FILE_PORT=$STORE_PORT
+start_store file-batch file --data-dir "$WORK/file-batch" --fsync batch; BATCH_PORT=$STORE_PORT
+start_store redis redis --redis-url "redis://127.0.0.1:$REDIS_PORT/"; REDISSTORE_PORT=$STORE_PORT
+start_store postgres postgres --database-url "postgres://postgres@127.0.0.1:$PG_PORT/store"; PGSTORE_PORT=$STORE_PORT
 for p in $FILE_PORT $BATCH_PORT $REDISSTORE_PORT $PGSTORE_PORT; do
   curl -fs -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary @"$DOC_FILE" "http://127.0.0.1:$p/api/model/$MODEL_ID"
 done
@@ -129,6 +132,7 @@ run_wrk() {
     END { printf "%.0f %.2f %s\n", rps, p99, (bad == "" ? 0 : bad) }'
 }
 AUTH="Authorization: Bearer $TOKEN"
+say "GET and PUT runs (${DUR}s each)"
 declare -A R
 R[nginx]=$(run_wrk "http://127.0.0.1:$NGINX_PORT/$MODEL_ID.json")
 R[get_file]=$(run_wrk -H "$AUTH" "http://127.0.0.1:$FILE_PORT/api/model/$MODEL_ID")
@@ -138,6 +142,7 @@ R[put_file]=$(run_wrk -s "$WORK/put.lua" "http://127.0.0.1:$FILE_PORT")
 R[put_batch]=$(run_wrk -s "$WORK/put.lua" "http://127.0.0.1:$BATCH_PORT")
 R[put_redis]=$(run_wrk -s "$WORK/put.lua" "http://127.0.0.1:$REDISSTORE_PORT")
 R[put_pg]=$(run_wrk -s "$WORK/put.lua" "http://127.0.0.1:$PGSTORE_PORT")
+say "redis-benchmark and pgbench"
 RB=$(redis-benchmark -p "$REDIS_PORT" -t get,set -n 300000 -c "$CONN" -d "$DOC_SIZE" --threads "$THREADS" --csv 2>/dev/null | tr -d '"')
 RB_SET=$(echo "$RB" | awk -F, '$1=="SET" {printf "%.0f %.2f", $2, $8}')
 RB_GET=$(echo "$RB" | awk -F, '$1=="GET" {printf "%.0f %.2f", $2, $8}')
@@ -149,6 +154,7 @@ PGB_W=$(as_pg "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -N -n -c 
 LIST_ROWS=""
 for pair in "file-batch:$BATCH_PORT" "redis:$REDISSTORE_PORT" "postgres:$PGSTORE_PORT"; do
   name=${pair%%:*}; port=${pair##*:}
+  say "seeding 10,000 models into $name"
   URLS=$(python3 - "$port" <<'PY'
 import http.client, json, os, sys, threading
 port = int(sys.argv[1]); token = os.environ["TOKEN"]; h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
@@ -175,7 +181,7 @@ PY
   for path in "$1" "$2" "$3"; do
     out=$(wrk -t1 -c1 -d3s --latency -H "$AUTH" "http://127.0.0.1:$port$path" 2>/dev/null | awk '
       function ms(v) { if (v ~ /us$/) { sub(/us/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms/, "", v); return v } sub(/s/, "", v); return v * 1000 }
-      /^ +Latency/ { avg = ms($2) } /^ +99%/ { p99 = ms($2) } END { printf "%.2f / %.2f", avg, p99 }')
+      /^ +Latency +[0-9]/ { avg = ms($2) } /^ +99%/ { p99 = ms($2) } END { printf "%.2f / %.2f", avg, p99 }')
     row="$row | $out"
   done
   LIST_ROWS="$LIST_ROWS| $row |\n"

@@ -29,7 +29,17 @@ impl Drop for Server {
 
 fn start(dir: &Path, port: u16, fsync: &str) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_sa-server"))
-        .args(["store", "--backend", "file", "--auth", "off", "--fsync", fsync, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "store",
+            "--backend",
+            "file",
+            "--auth",
+            "off",
+            "--fsync",
+            fsync,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .arg("--data-dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -47,7 +57,10 @@ async fn wait_healthy(http: &reqwest::Client, base: &str) {
                 return;
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "sa-server store did not become ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "sa-server store did not become ready"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -60,7 +73,11 @@ fn doc(writer: usize, seq: i64) -> Value {
 /// A document is whole when its fields agree with each other.
 fn assert_whole(v: &Value) -> i64 {
     let seq = v["seq"].as_i64().expect("seq");
-    assert_eq!(v["check"].as_i64(), Some(seq * 7919), "fields from two versions");
+    assert_eq!(
+        v["check"].as_i64(),
+        Some(seq * 7919),
+        "fields from two versions"
+    );
     let pad = v["pad"].as_str().expect("pad");
     assert_eq!(pad.len(), PAD);
     let c = char::from(b'a' + (seq % 26) as u8);
@@ -84,7 +101,10 @@ async fn crash_and_restart(fsync: &str) {
     let data = dir.path().join("models");
     let port = support_services::free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let server = start(&data, port, fsync);
     wait_healthy(&http, &base).await;
 
@@ -93,13 +113,24 @@ async fn crash_and_restart(fsync: &str) {
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let (http, base, id, acked, stop) = (http.clone(), base.clone(), ids[w], acked.clone(), stop.clone());
+            let (http, base, id, acked, stop) = (
+                http.clone(),
+                base.clone(),
+                ids[w],
+                acked.clone(),
+                stop.clone(),
+            );
             tokio::spawn(async move {
                 for seq in 1..100_000i64 {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    match http.put(format!("{base}/api/model/{id}")).json(&doc(w, seq)).send().await {
+                    match http
+                        .put(format!("{base}/api/model/{id}"))
+                        .json(&doc(w, seq))
+                        .send()
+                        .await
+                    {
                         Ok(r) if r.status().is_success() => acked[w].store(seq, Ordering::SeqCst),
                         Ok(r) => panic!("writer {w}: unexpected {}", r.status()),
                         // The server died under us: the outcome of this write is unknown.
@@ -112,7 +143,9 @@ async fn crash_and_restart(fsync: &str) {
 
     // Let some writes land, then kill -9 in the middle of the traffic.
     let start_wait = Instant::now();
-    while acked.iter().map(|a| a.load(Ordering::SeqCst)).sum::<i64>() < 200 && start_wait.elapsed() < Duration::from_secs(20) {
+    while acked.iter().map(|a| a.load(Ordering::SeqCst)).sum::<i64>() < 200
+        && start_wait.elapsed() < Duration::from_secs(20)
+    {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     drop(server); // SIGKILL, then reap
@@ -121,19 +154,30 @@ async fn crash_and_restart(fsync: &str) {
         w.await.unwrap();
     }
     let acked: Vec<i64> = acked.iter().map(|a| a.load(Ordering::SeqCst)).collect();
-    assert!(acked.iter().sum::<i64>() >= 200, "too few writes before the kill: {acked:?}");
+    assert!(
+        acked.iter().sum::<i64>() >= 200,
+        "too few writes before the kill: {acked:?}"
+    );
 
     let _server = start(&data, port, fsync);
     wait_healthy(&http, &base).await;
     for (w, id) in ids.iter().enumerate() {
-        let res = http.get(format!("{base}/api/model/{id}")).send().await.unwrap();
+        let res = http
+            .get(format!("{base}/api/model/{id}"))
+            .send()
+            .await
+            .unwrap();
         if acked[w] == 0 {
             continue;
         }
         assert_eq!(res.status(), 200, "writer {w}'s acknowledged write is gone");
         let seq = assert_whole(&res.json::<Value>().await.unwrap());
         // A write in flight at the kill may or may not have landed; nothing older may come back.
-        assert!(seq == acked[w] || seq == acked[w] + 1, "writer {w}: acked {} but found {seq}", acked[w]);
+        assert!(
+            seq == acked[w] || seq == acked[w] + 1,
+            "writer {w}: acked {} but found {seq}",
+            acked[w]
+        );
     }
     // No torn file anywhere, and the crash's temporary files are gone.
     let mut files = 0;
@@ -141,11 +185,19 @@ async fn crash_and_restart(fsync: &str) {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
         assert!(!name.ends_with(".tmp"), "leftover temporary file {name}");
-        let v: Value = serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap_or_else(|e| panic!("{name} is torn: {e}"));
+        let v: Value = serde_json::from_slice(&std::fs::read(entry.path()).unwrap())
+            .unwrap_or_else(|e| panic!("{name} is torn: {e}"));
         assert_whole(&v);
         files += 1;
     }
-    let page: Value = http.get(format!("{base}/api/model?view=summary&limit=100")).send().await.unwrap().json().await.unwrap();
+    let page: Value = http
+        .get(format!("{base}/api/model?view=summary&limit=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["total"].as_u64(), Some(files as u64));
     assert!(files >= acked.iter().filter(|a| **a > 0).count());
 }

@@ -106,6 +106,8 @@ impl Args {
     }
 
     pub fn store_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.backend.wire().as_str().to_string())
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.backend.wire().as_str().to_string())
     }
 }

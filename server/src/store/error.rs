@@ -18,7 +18,11 @@ pub struct StoreError {
 
 impl StoreError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        StoreError { status, code, message: message.into() }
+        StoreError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -33,16 +37,28 @@ impl StoreError {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
     pub fn not_found(id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("there is no model {id}; list the models with GET /api/model"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no model {id}; list the models with GET /api/model"),
+        )
     }
     pub fn precondition_failed() -> Self {
         Self::new(StatusCode::PRECONDITION_FAILED, "etag_mismatch", "the model changed since you read it (If-Match does not match its ETag); GET it again and reapply your change")
     }
     pub fn too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the request body is larger than the limit of {limit} bytes"))
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
     }
     pub fn unsupported_media_type() -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the model as JSON with Content-Type: application/json")
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the model as JSON with Content-Type: application/json",
+        )
     }
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
@@ -51,14 +67,21 @@ impl StoreError {
         Self::new(StatusCode::NOT_FOUND, "no_route", "the store serves /api/model, /api/model/{id}, /api/info, /healthz, /readyz and /metrics")
     }
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this path does not take that method; see /api/model and /api/model/{id}")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take that method; see /api/model and /api/model/{id}",
+        )
     }
 }
 
 impl From<crate::store::backend::BackendError> for StoreError {
     fn from(e: crate::store::backend::BackendError) -> Self {
         tracing::warn!(error = %e, "backend unavailable");
-        StoreError::unavailable("backend_unavailable", format!("the storage backend is not reachable ({e}); try again shortly"))
+        StoreError::unavailable(
+            "backend_unavailable",
+            format!("the storage backend is not reachable ({e}); try again shortly"),
+        )
     }
 }
 
@@ -67,13 +90,17 @@ impl IntoResponse for StoreError {
         let mut res = crate::serve::json_error(self.status, self.code, self.message);
         match self.status {
             StatusCode::UNAUTHORIZED => {
-                let v = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", self.code);
+                let v = format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    self.code
+                );
                 if let Ok(v) = HeaderValue::from_str(&v) {
                     res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
                 }
             }
             StatusCode::SERVICE_UNAVAILABLE => {
-                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }

@@ -25,7 +25,10 @@ pub async fn router(args: &Args) -> anyhow::Result<Router> {
     router_with_issuers(args, issuers).await
 }
 
-async fn router_with_issuers(args: &Args, issuers: Vec<jwt::IssuerConfig>) -> anyhow::Result<Router> {
+async fn router_with_issuers(
+    args: &Args,
+    issuers: Vec<jwt::IssuerConfig>,
+) -> anyhow::Result<Router> {
     let verifier = match args.auth {
         AuthMode::Off => {
             tracing::warn!("AUTH IS OFF: the store accepts EVERY request as a writer, without a token. Use --auth off only for local experiments, never where anyone else can reach the store.");
@@ -36,26 +39,49 @@ async fn router_with_issuers(args: &Args, issuers: Vec<jwt::IssuerConfig>) -> an
     };
     let name = args.store_name();
     let timeout = Duration::from_millis(args.backend_timeout_ms);
-    let info = sa_shared::model::StoreInfo { backend: args.backend.wire().as_str().to_string(), name: name.clone(), version: env!("CARGO_PKG_VERSION").to_string() };
+    let info = sa_shared::model::StoreInfo {
+        backend: args.backend.wire().as_str().to_string(),
+        name: name.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
     let metrics = Arc::new(metrics::Metrics::new(&info.backend, &name));
     macro_rules! app {
         ($backend:expr) => {
-            routes::router(Arc::new(routes::App { backend: $backend, info, verifier, body_limit: args.body_limit, metrics }), &args.allowed_origins)
+            routes::router(
+                Arc::new(routes::App {
+                    backend: $backend,
+                    info,
+                    verifier,
+                    body_limit: args.body_limit,
+                    metrics,
+                }),
+                &args.allowed_origins,
+            )
         };
     }
     Ok(match args.backend {
         BackendKind::File => {
             let dir = args.data_dir.clone();
             let fsync = args.fsync;
-            let b = tokio::task::spawn_blocking(move || backend::file::FileBackend::open(&dir, fsync)).await??;
+            let b =
+                tokio::task::spawn_blocking(move || backend::file::FileBackend::open(&dir, fsync))
+                    .await??;
             app!(b)
         }
         BackendKind::Redis => {
-            let url = args.redis_url.as_deref().ok_or_else(|| anyhow::anyhow!("--backend redis needs --redis-url (e.g. redis://127.0.0.1:6379)"))?;
-            app!(backend::redis::RedisBackend::connect_lazy(url, &name, timeout)?)
+            let url = args.redis_url.as_deref().ok_or_else(|| {
+                anyhow::anyhow!("--backend redis needs --redis-url (e.g. redis://127.0.0.1:6379)")
+            })?;
+            app!(backend::redis::RedisBackend::connect_lazy(
+                url, &name, timeout
+            )?)
         }
         BackendKind::Postgres => {
-            let url = args.database_url.as_deref().ok_or_else(|| anyhow::anyhow!("--backend postgres needs --database-url (e.g. postgres://sa@127.0.0.1/sa)"))?;
+            let url = args.database_url.as_deref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--backend postgres needs --database-url (e.g. postgres://sa@127.0.0.1/sa)"
+                )
+            })?;
             let b = backend::postgres::PostgresBackend::connect_lazy(url, timeout)?;
             // Migrate now when the database is there; otherwise the first request retries.
             if let Err(e) = b.migrate().await {
@@ -74,8 +100,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// The store instances that `sa-server dev` mounts on `store.D`, by backend.
-pub async fn dev_instances(ctx: &crate::dev::DevContext) -> anyhow::Result<Vec<(BackendId, Router)>> {
-    let mut issuer = jwt::IssuerConfig::with_jwks_uri(ctx.url("auth"), ctx.jwks_url(), vec![sa_shared::auth::AUDIENCE.to_string()]);
+pub async fn dev_instances(
+    ctx: &crate::dev::DevContext,
+) -> anyhow::Result<Vec<(BackendId, Router)>> {
+    let mut issuer = jwt::IssuerConfig::with_jwks_uri(
+        ctx.url("auth"),
+        ctx.jwks_url(),
+        vec![sa_shared::auth::AUDIENCE.to_string()],
+    );
     // auth.D is served by this same process; reach it at the listener whatever the public port.
     issuer.connect_to = Some(ctx.listen);
     let base = |kind: BackendKind| {
@@ -85,12 +117,21 @@ pub async fn dev_instances(ctx: &crate::dev::DevContext) -> anyhow::Result<Vec<(
         a.database_url = ctx.database_url.clone();
         a
     };
-    let mut out = vec![(BackendId::File, router_with_issuers(&base(BackendKind::File), vec![issuer.clone()]).await?)];
+    let mut out = vec![(
+        BackendId::File,
+        router_with_issuers(&base(BackendKind::File), vec![issuer.clone()]).await?,
+    )];
     if ctx.redis_url.is_some() {
-        out.push((BackendId::Redis, router_with_issuers(&base(BackendKind::Redis), vec![issuer.clone()]).await?));
+        out.push((
+            BackendId::Redis,
+            router_with_issuers(&base(BackendKind::Redis), vec![issuer.clone()]).await?,
+        ));
     }
     if ctx.database_url.is_some() {
-        out.push((BackendId::Postgres, router_with_issuers(&base(BackendKind::Postgres), vec![issuer]).await?));
+        out.push((
+            BackendId::Postgres,
+            router_with_issuers(&base(BackendKind::Postgres), vec![issuer]).await?,
+        ));
     }
     Ok(out)
 }

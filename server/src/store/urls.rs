@@ -13,18 +13,43 @@ pub struct BaseUrl(String);
 
 impl BaseUrl {
     pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Result<BaseUrl, StoreError> {
-        let first = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_string()).filter(|v| !v.is_empty());
+        let first = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let scheme = match first("x-forwarded-proto").map(|s| s.to_ascii_lowercase()) {
             Some(s) if s == "http" || s == "https" => s,
-            Some(other) => return Err(StoreError::bad_request("bad_forwarded_proto", format!("X-Forwarded-Proto {other:?} is neither http nor https"))),
+            Some(other) => {
+                return Err(StoreError::bad_request(
+                    "bad_forwarded_proto",
+                    format!("X-Forwarded-Proto {other:?} is neither http nor https"),
+                ))
+            }
             None => uri.scheme_str().unwrap_or("http").to_string(),
         };
         let host = first("x-forwarded-host")
-            .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string))
+            .or_else(|| {
+                headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
             .or_else(|| uri.authority().map(|a| a.to_string()))
-            .ok_or_else(|| StoreError::bad_request("missing_host", "the request has no Host header"))?;
-        if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c)) {
-            return Err(StoreError::bad_request("bad_host", format!("the Host {host:?} is not a valid host name")));
+            .ok_or_else(|| {
+                StoreError::bad_request("missing_host", "the request has no Host header")
+            })?;
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
+        {
+            return Err(StoreError::bad_request(
+                "bad_host",
+                format!("the Host {host:?} is not a valid host name"),
+            ));
         }
         let host = host.to_ascii_lowercase();
         let default_port = if scheme == "https" { ":443" } else { ":80" };
@@ -44,7 +69,12 @@ impl BaseUrl {
 }
 
 fn prefix(headers: &HeaderMap, path: &str) -> Result<String, StoreError> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let raw = if let Some(p) = get("x-forwarded-prefix") {
         p.split(',').next().unwrap_or("").trim().to_string()
     } else if let Some(original) = get("x-envoy-original-path") {
@@ -58,8 +88,15 @@ fn prefix(headers: &HeaderMap, path: &str) -> Result<String, StoreError> {
     if p.is_empty() {
         return Ok(String::new());
     }
-    if !p.starts_with('/') || !p.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c)) {
-        return Err(StoreError::bad_request("bad_forwarded_prefix", format!("the forwarded prefix {raw:?} is not a plain path")));
+    if !p.starts_with('/')
+        || !p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c))
+    {
+        return Err(StoreError::bad_request(
+            "bad_forwarded_prefix",
+            format!("the forwarded prefix {raw:?} is not a plain path"),
+        ));
     }
     Ok(p.to_string())
 }
@@ -71,30 +108,76 @@ mod tests {
     fn base(pairs: &[(&str, &str)], path: &str) -> Result<String, StoreError> {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            h.insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         BaseUrl::from_request(&h, &path.parse().unwrap()).map(|b| b.0)
     }
 
     #[test]
     fn default_ports_are_dropped() {
-        assert_eq!(base(&[("host", "store.sa.x:443"), ("x-forwarded-proto", "https")], "/api/model").unwrap(), "https://store.sa.x");
-        assert_eq!(base(&[("host", "store.sa.x:80")], "/api/model").unwrap(), "http://store.sa.x");
-        assert_eq!(base(&[("host", "store.sa.localhost:8080")], "/api/model").unwrap(), "http://store.sa.localhost:8080");
-        assert_eq!(base(&[("host", "store.sa.x:80"), ("x-forwarded-proto", "https")], "/").unwrap(), "https://store.sa.x:80");
+        assert_eq!(
+            base(
+                &[("host", "store.sa.x:443"), ("x-forwarded-proto", "https")],
+                "/api/model"
+            )
+            .unwrap(),
+            "https://store.sa.x"
+        );
+        assert_eq!(
+            base(&[("host", "store.sa.x:80")], "/api/model").unwrap(),
+            "http://store.sa.x"
+        );
+        assert_eq!(
+            base(&[("host", "store.sa.localhost:8080")], "/api/model").unwrap(),
+            "http://store.sa.localhost:8080"
+        );
+        assert_eq!(
+            base(
+                &[("host", "store.sa.x:80"), ("x-forwarded-proto", "https")],
+                "/"
+            )
+            .unwrap(),
+            "https://store.sa.x:80"
+        );
     }
 
     #[test]
     fn forwarded_host_and_prefix_win() {
-        let b = base(&[("host", "store-redis.sa.svc:8080"), ("x-forwarded-host", "store.sa.x"), ("x-forwarded-proto", "https"), ("x-forwarded-prefix", "/redis/")], "/api/model").unwrap();
+        let b = base(
+            &[
+                ("host", "store-redis.sa.svc:8080"),
+                ("x-forwarded-host", "store.sa.x"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-prefix", "/redis/"),
+            ],
+            "/api/model",
+        )
+        .unwrap();
         assert_eq!(b, "https://store.sa.x/redis");
     }
 
     #[test]
     fn envoy_original_path_gives_the_prefix() {
-        let b = base(&[("host", "store.sa.x"), ("x-envoy-original-path", "/sql/api/model/1?x=2")], "/api/model/1").unwrap();
+        let b = base(
+            &[
+                ("host", "store.sa.x"),
+                ("x-envoy-original-path", "/sql/api/model/1?x=2"),
+            ],
+            "/api/model/1",
+        )
+        .unwrap();
         assert_eq!(b, "http://store.sa.x/sql");
-        let b = base(&[("host", "store.sa.x"), ("x-envoy-original-path", "/api/model")], "/api/model").unwrap();
+        let b = base(
+            &[
+                ("host", "store.sa.x"),
+                ("x-envoy-original-path", "/api/model"),
+            ],
+            "/api/model",
+        )
+        .unwrap();
         assert_eq!(b, "http://store.sa.x");
     }
 

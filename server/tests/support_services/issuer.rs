@@ -18,7 +18,10 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub struct TestIssuer {
@@ -31,7 +34,11 @@ impl TestIssuer {
     /// A deterministic key from `seed` (1..=200), so runs are reproducible.
     pub fn new(iss: &str, kid: &str, seed: u8) -> TestIssuer {
         let secret = p256::SecretKey::from_slice(&[seed; 32]).expect("valid P-256 scalar");
-        TestIssuer { iss: iss.to_string(), kid: kid.to_string(), secret }
+        TestIssuer {
+            iss: iss.to_string(),
+            kid: kid.to_string(),
+            secret,
+        }
     }
 
     fn point(&self) -> (Vec<u8>, Vec<u8>) {
@@ -46,7 +53,11 @@ impl TestIssuer {
 
     /// The uncompressed public point: what an attacker could use as an HMAC secret.
     pub fn public_key_bytes(&self) -> Vec<u8> {
-        self.secret.public_key().to_encoded_point(false).as_bytes().to_vec()
+        self.secret
+            .public_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec()
     }
 
     pub fn jwks(issuers: &[&TestIssuer]) -> Value {
@@ -71,7 +82,8 @@ impl TestIssuer {
         let der = self.secret.to_pkcs8_der().expect("pkcs8");
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(kid.to_string());
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(der.as_bytes())).expect("sign")
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(der.as_bytes()))
+            .expect("sign")
     }
 }
 
@@ -83,6 +95,17 @@ pub struct JwksServer {
 
 impl JwksServer {
     pub async fn start(sets: Vec<(&str, Value)>) -> JwksServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        Self::start_on(listener, sets).await
+    }
+
+    /// Serves on a listener the caller bound (e.g. a port a store already points at).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        sets: Vec<(&str, Value)>,
+    ) -> JwksServer {
         let fetches = Arc::new(AtomicUsize::new(0));
         let mut router = axum::Router::new();
         for (path, jwks) in sets {
@@ -96,7 +119,11 @@ impl JwksServer {
                 }),
             );
         }
-        JwksServer { addr: super::serve(router).await, fetches }
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        JwksServer { addr, fetches }
     }
 
     pub fn fetches(&self) -> usize {

@@ -15,7 +15,7 @@
 //! the document itself (so GET reads no file). Startup rebuilds it from the directory and
 //! removes temporary files that a crash left behind.
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashSet},
     fs,
     io::Write,
     path::{Path, PathBuf},
@@ -31,7 +31,10 @@ use parking_lot::{Mutex, RwLock};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{etag_of, search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page, Result, Stored, Written};
+use super::{
+    etag_of, search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page, Result,
+    Stored, Written,
+};
 use crate::store::args::FsyncMode;
 
 /// Documents kept in memory up to this many bytes in all; larger stores read the rest from disk.
@@ -51,17 +54,22 @@ pub struct FileBackend {
     index: RwLock<BTreeMap<Uuid, Entry>>,
     stripes: Vec<tokio::sync::Mutex<()>>,
     cached: AtomicU64,
-    /// Files renamed since the last background fsync (`batch` only).
-    unsynced: Arc<Mutex<Vec<PathBuf>>>,
+    /// Files renamed since the last background fsync (`batch` only); a model written many
+    /// times in one interval is synced once.
+    unsynced: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl FileBackend {
     /// Opens (creating if needed) the directory and loads the index.
     pub fn open(dir: &Path, fsync: FsyncMode) -> anyhow::Result<FileBackend> {
-        fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create the model directory {}: {e}", dir.display()))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!("cannot create the model directory {}: {e}", dir.display())
+        })?;
         let mut index = BTreeMap::new();
         let mut cached = 0u64;
-        for entry in fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))? {
+        for entry in
+            fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?
+        {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
@@ -70,7 +78,12 @@ impl FileBackend {
                 let _ = fs::remove_file(&path);
                 continue;
             }
-            let Some(id) = name.strip_suffix(".json").and_then(|s| Uuid::parse_str(s).ok()) else { continue };
+            let Some(id) = name
+                .strip_suffix(".json")
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
             let body = Bytes::from(fs::read(&path)?);
             let doc: serde_json::Value = match serde_json::from_slice(&body) {
                 Ok(v @ serde_json::Value::Object(_)) => v,
@@ -79,17 +92,28 @@ impl FileBackend {
                     continue;
                 }
             };
-            let updated = entry.metadata()?.modified().map(OffsetDateTime::from).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let updated = entry
+                .metadata()?
+                .modified()
+                .map(OffsetDateTime::from)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
             let name = sa_shared::model::display_name(&doc, &id.hyphenated().to_string());
             let meta = meta_of(id, &body, name, updated);
             let keep = cached + body.len() as u64 <= CACHE_BUDGET;
             if keep {
                 cached += body.len() as u64;
             }
-            index.insert(id, Entry { name_lower: search_key(&meta.name), meta, body: keep.then_some(body) });
+            index.insert(
+                id,
+                Entry {
+                    name_lower: search_key(&meta.name),
+                    meta,
+                    body: keep.then_some(body),
+                },
+            );
         }
         tracing::info!(dir = %dir.display(), models = index.len(), "file store loaded");
-        let unsynced = Arc::new(Mutex::new(Vec::new()));
+        let unsynced = Arc::new(Mutex::new(HashSet::new()));
         if fsync == FsyncMode::Batch {
             spawn_flusher(dir.to_path_buf(), Arc::downgrade(&unsynced));
         }
@@ -97,7 +121,9 @@ impl FileBackend {
             dir: dir.to_path_buf(),
             fsync,
             index: RwLock::new(index),
-            stripes: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            stripes: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
             cached: AtomicU64::new(cached),
             unsynced,
         })
@@ -116,20 +142,44 @@ impl FileBackend {
     }
 
     fn keep_in_memory(&self, old: Option<&Entry>, body: &Bytes) -> bool {
-        let old_len = old.and_then(|e| e.body.as_ref()).map_or(0, |b| b.len() as u64);
+        let old_len = old
+            .and_then(|e| e.body.as_ref())
+            .map_or(0, |b| b.len() as u64);
         let now = self.cached.load(Ordering::Relaxed).saturating_sub(old_len);
         let keep = now + body.len() as u64 <= CACHE_BUDGET;
-        self.cached.store(if keep { now + body.len() as u64 } else { now }, Ordering::Relaxed);
+        self.cached.store(
+            if keep { now + body.len() as u64 } else { now },
+            Ordering::Relaxed,
+        );
         keep
     }
 }
 
 fn meta_of(id: Uuid, body: &[u8], name: String, updated: OffsetDateTime) -> Meta {
-    Meta { id, name, updated, size: body.len() as u64, etag: etag_of(body) }
+    Meta {
+        id,
+        name,
+        updated,
+        size: body.len() as u64,
+        etag: etag_of(body),
+    }
 }
 
-fn write_atomically(dir: &Path, target: &Path, body: &[u8], updated: SystemTime, fsync: FsyncMode) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{}.{}.tmp", target.file_stem().and_then(|s| s.to_str()).unwrap_or("model"), Uuid::new_v4().simple()));
+fn write_atomically(
+    dir: &Path,
+    target: &Path,
+    body: &[u8],
+    updated: SystemTime,
+    fsync: FsyncMode,
+) -> std::io::Result<()> {
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        target
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("model"),
+        Uuid::new_v4().simple()
+    ));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(body)?;
@@ -151,12 +201,14 @@ fn write_atomically(dir: &Path, target: &Path, body: &[u8], updated: SystemTime,
     result
 }
 
-fn spawn_flusher(dir: PathBuf, pending: std::sync::Weak<Mutex<Vec<PathBuf>>>) {
+fn spawn_flusher(dir: PathBuf, pending: std::sync::Weak<Mutex<HashSet<PathBuf>>>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
             tick.tick().await;
-            let Some(pending) = pending.upgrade() else { return };
+            let Some(pending) = pending.upgrade() else {
+                return;
+            };
             let files = std::mem::take(&mut *pending.lock());
             drop(pending);
             if files.is_empty() {
@@ -178,7 +230,9 @@ fn spawn_flusher(dir: PathBuf, pending: std::sync::Weak<Mutex<Vec<PathBuf>>>) {
     });
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r.map_err(|e| BackendError(format!("file system: {e}"))),
         Err(e) => Err(BackendError(format!("file system task failed: {e}"))),
@@ -216,23 +270,41 @@ impl super::Backend for FileBackend {
         if !expect.allows(current.as_deref()) {
             return Ok(Written::PreconditionFailed);
         }
-        let (dir, target, body, fsync) = (self.dir.clone(), self.path(id), doc.body.clone(), self.fsync);
+        let (dir, target, body, fsync) = (
+            self.dir.clone(),
+            self.path(id),
+            doc.body.clone(),
+            self.fsync,
+        );
         let updated = SystemTime::from(doc.updated);
         let target2 = target.clone();
         blocking(move || write_atomically(&dir, &target2, &body, updated, fsync)).await?;
         if self.fsync == FsyncMode::Batch {
-            self.unsynced.lock().push(target);
+            self.unsynced.lock().insert(target);
         }
         let mut index = self.index.write();
         let keep = self.keep_in_memory(index.get(&id), &doc.body);
         let meta = doc.meta(id);
-        index.insert(id, Entry { name_lower: search_key(&meta.name), meta, body: keep.then_some(doc.body) });
-        Ok(if current.is_some() { Written::Updated } else { Written::Created })
+        index.insert(
+            id,
+            Entry {
+                name_lower: search_key(&meta.name),
+                meta,
+                body: keep.then_some(doc.body),
+            },
+        );
+        Ok(if current.is_some() {
+            Written::Updated
+        } else {
+            Written::Created
+        })
     }
 
     async fn delete(&self, id: Uuid, expect: Expect) -> Result<Deleted> {
         let _turn = self.stripe(id).lock().await;
-        let Some(current) = self.current_etag(id) else { return Ok(Deleted::NotFound) };
+        let Some(current) = self.current_etag(id) else {
+            return Ok(Deleted::NotFound);
+        };
         if !expect.allows(Some(&current)) {
             return Ok(Deleted::PreconditionFailed);
         }
@@ -252,19 +324,34 @@ impl super::Backend for FileBackend {
         if let Some(old) = index.remove(&id) {
             let freed = old.body.map_or(0, |b| b.len() as u64);
             // Under the index's write lock, like every other update of the budget.
-            self.cached.store(self.cached.load(Ordering::Relaxed).saturating_sub(freed), Ordering::Relaxed);
+            self.cached.store(
+                self.cached.load(Ordering::Relaxed).saturating_sub(freed),
+                Ordering::Relaxed,
+            );
         }
         Ok(Deleted::Deleted)
     }
 
     async fn list(&self, query: ListQuery) -> Result<Page> {
         let index = self.index.read();
-        let total = if query.q.is_none() { index.len() as u64 } else { index.values().filter(|e| query.matches(&e.name_lower)).count() as u64 };
+        let total = if query.q.is_none() {
+            index.len() as u64
+        } else {
+            index
+                .values()
+                .filter(|e| query.matches(&e.name_lower))
+                .count() as u64
+        };
         let range = match query.after {
             Some(after) => index.range(..after),
             None => index.range(..),
         };
-        let mut items: Vec<Meta> = range.rev().filter(|(_, e)| query.matches(&e.name_lower)).take(query.limit + 1).map(|(_, e)| e.meta.clone()).collect();
+        let mut items: Vec<Meta> = range
+            .rev()
+            .filter(|(_, e)| query.matches(&e.name_lower))
+            .take(query.limit + 1)
+            .map(|(_, e)| e.meta.clone())
+            .collect();
         let next = if items.len() > query.limit {
             items.truncate(query.limit);
             items.last().map(|m| m.id)

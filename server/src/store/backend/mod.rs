@@ -57,7 +57,13 @@ pub struct NewDoc {
 
 impl NewDoc {
     pub fn meta(&self, id: Uuid) -> Meta {
-        Meta { id, name: self.name.clone(), updated: self.updated, size: self.body.len() as u64, etag: self.etag.clone() }
+        Meta {
+            id,
+            name: self.name.clone(),
+            updated: self.updated,
+            size: self.body.len() as u64,
+            etag: self.etag.clone(),
+        }
     }
 }
 
@@ -129,7 +135,12 @@ pub struct Page {
 pub trait Backend: Send + Sync + 'static {
     fn kind(&self) -> sa_shared::routes::Backend;
     fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<Stored>>> + Send;
-    fn put(&self, id: Uuid, doc: NewDoc, expect: Expect) -> impl Future<Output = Result<Written>> + Send;
+    fn put(
+        &self,
+        id: Uuid,
+        doc: NewDoc,
+        expect: Expect,
+    ) -> impl Future<Output = Result<Written>> + Send;
     fn delete(&self, id: Uuid, expect: Expect) -> impl Future<Output = Result<Deleted>> + Send;
     fn list(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send;
     /// Every id, newest first (the original `GET /api/model`).
@@ -140,7 +151,9 @@ pub trait Backend: Send + Sync + 'static {
 
 /// A new time-ordered id (UUIDv7).
 pub fn new_id() -> Uuid {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let random = Uuid::new_v4();
     let mut bytes = [0u8; 10];
     bytes.copy_from_slice(&random.as_bytes()[..10]);
@@ -163,7 +176,8 @@ pub fn search_key(name: &str) -> String {
 /// Truncates to milliseconds, the precision every backend keeps.
 pub fn now_millis() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now)
+    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(now)
 }
 
 pub fn millis(t: OffsetDateTime) -> i64 {
@@ -171,7 +185,8 @@ pub fn millis(t: OffsetDateTime) -> i64 {
 }
 
 pub fn from_millis(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]

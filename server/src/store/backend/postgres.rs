@@ -15,9 +15,13 @@ use sqlx::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page, Result, Stored, Written};
+use super::{
+    search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page, Result, Stored,
+    Written,
+};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "models", include_str!("migrations/0001_models.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "models", include_str!("migrations/0001_models.sql"))];
 
 pub struct PostgresBackend {
     pool: PgPool,
@@ -31,20 +35,40 @@ fn db_error(e: impl std::fmt::Display) -> BackendError {
 
 impl PostgresBackend {
     pub fn connect_lazy(url: &str, timeout: Duration) -> anyhow::Result<PostgresBackend> {
-        let options: PgConnectOptions = url.parse().map_err(|e| anyhow::anyhow!("bad --database-url: {e}"))?;
-        let pool = PgPoolOptions::new().max_connections(16).min_connections(0).acquire_timeout(timeout).test_before_acquire(true).connect_lazy_with(options);
-        Ok(PostgresBackend { pool, timeout, migrated: tokio::sync::OnceCell::new() })
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| anyhow::anyhow!("bad --database-url: {e}"))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .min_connections(0)
+            .acquire_timeout(timeout)
+            .test_before_acquire(true)
+            .connect_lazy_with(options);
+        Ok(PostgresBackend {
+            pool,
+            timeout,
+            migrated: tokio::sync::OnceCell::new(),
+        })
     }
 
-    async fn bounded<T>(&self, f: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>) -> Result<T> {
+    async fn bounded<T>(
+        &self,
+        f: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
+    ) -> Result<T> {
         self.migrate().await?;
         self.bounded_raw(f).await
     }
 
-    async fn bounded_raw<T, E: std::fmt::Display>(&self, f: impl std::future::Future<Output = std::result::Result<T, E>>) -> Result<T> {
+    async fn bounded_raw<T, E: std::fmt::Display>(
+        &self,
+        f: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> Result<T> {
         match tokio::time::timeout(self.timeout, f).await {
             Ok(r) => r.map_err(db_error),
-            Err(_) => Err(BackendError(format!("postgres did not answer within {} ms", self.timeout.as_millis()))),
+            Err(_) => Err(BackendError(format!(
+                "postgres did not answer within {} ms",
+                self.timeout.as_millis()
+            ))),
         }
     }
 
@@ -52,7 +76,18 @@ impl PostgresBackend {
     pub async fn migrate(&self) -> Result<()> {
         self.migrated
             .get_or_try_init(|| async {
-                let migrations = MIGRATIONS.iter().map(|(v, d, sql)| Migration::new(*v, (*d).into(), MigrationType::Simple, sql.into_sql_str(), false)).collect();
+                let migrations = MIGRATIONS
+                    .iter()
+                    .map(|(v, d, sql)| {
+                        Migration::new(
+                            *v,
+                            (*d).into(),
+                            MigrationType::Simple,
+                            sql.into_sql_str(),
+                            false,
+                        )
+                    })
+                    .collect();
                 let mut migrator = Migrator::with_migrations(migrations);
                 migrator.dangerous_set_table_name("_sa_store_migrations");
                 self.bounded_raw(migrator.run(&self.pool)).await?;
@@ -80,12 +115,26 @@ impl super::Backend for PostgresBackend {
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<Stored>> {
-        let row = self.bounded(sqlx::query("SELECT doc::text AS body, etag FROM sa_models WHERE id = $1").bind(id).fetch_optional(&self.pool)).await?;
-        row.map(|r| Ok(Stored { body: Bytes::from(r.try_get::<String, _>("body").map_err(db_error)?), etag: r.try_get("etag").map_err(db_error)? })).transpose()
+        let row = self
+            .bounded(
+                sqlx::query("SELECT doc::text AS body, etag FROM sa_models WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool),
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Stored {
+                body: Bytes::from(r.try_get::<String, _>("body").map_err(db_error)?),
+                etag: r.try_get("etag").map_err(db_error)?,
+            })
+        })
+        .transpose()
     }
 
     async fn put(&self, id: Uuid, doc: NewDoc, expect: Expect) -> Result<Written> {
-        let text = std::str::from_utf8(&doc.body).map_err(|_| BackendError("document is not UTF-8".into()))?.to_string();
+        let text = std::str::from_utf8(&doc.body)
+            .map_err(|_| BackendError("document is not UTF-8".into()))?
+            .to_string();
         let name_lower = search_key(&doc.name);
         let size = doc.body.len() as i64;
         let (sql, tags): (&'static str, Vec<String>) = match expect {
@@ -110,7 +159,14 @@ impl super::Backend for PostgresBackend {
                 tags,
             ),
         };
-        let mut q = sqlx::query(sql).bind(id).bind(text).bind(&doc.name).bind(name_lower).bind(&doc.etag).bind(size).bind(doc.updated);
+        let mut q = sqlx::query(sql)
+            .bind(id)
+            .bind(text)
+            .bind(&doc.name)
+            .bind(name_lower)
+            .bind(&doc.etag)
+            .bind(size)
+            .bind(doc.updated);
         if sql.contains("$8") {
             q = q.bind(tags);
         }
@@ -124,14 +180,42 @@ impl super::Backend for PostgresBackend {
 
     async fn delete(&self, id: Uuid, expect: Expect) -> Result<Deleted> {
         let row = match &expect {
-            Expect::Etag(tags) => self.bounded(sqlx::query("DELETE FROM sa_models WHERE id = $1 AND etag = ANY($2) RETURNING id").bind(id).bind(tags.clone()).fetch_optional(&self.pool)).await?,
-            _ => self.bounded(sqlx::query("DELETE FROM sa_models WHERE id = $1 RETURNING id").bind(id).fetch_optional(&self.pool)).await?,
+            Expect::Etag(tags) => {
+                self.bounded(
+                    sqlx::query(
+                        "DELETE FROM sa_models WHERE id = $1 AND etag = ANY($2) RETURNING id",
+                    )
+                    .bind(id)
+                    .bind(tags.clone())
+                    .fetch_optional(&self.pool),
+                )
+                .await?
+            }
+            _ => {
+                self.bounded(
+                    sqlx::query("DELETE FROM sa_models WHERE id = $1 RETURNING id")
+                        .bind(id)
+                        .fetch_optional(&self.pool),
+                )
+                .await?
+            }
         };
         if row.is_some() {
             return Ok(Deleted::Deleted);
         }
-        let exists = self.bounded(sqlx::query("SELECT 1 FROM sa_models WHERE id = $1").bind(id).fetch_optional(&self.pool)).await?.is_some();
-        Ok(if exists { Deleted::PreconditionFailed } else { Deleted::NotFound })
+        let exists = self
+            .bounded(
+                sqlx::query("SELECT 1 FROM sa_models WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool),
+            )
+            .await?
+            .is_some();
+        Ok(if exists {
+            Deleted::PreconditionFailed
+        } else {
+            Deleted::NotFound
+        })
     }
 
     async fn list(&self, query: ListQuery) -> Result<Page> {
@@ -152,24 +236,51 @@ impl super::Backend for PostgresBackend {
         }
         let rows = self.bounded(q.fetch_all(&self.pool)).await?;
         let total: i64 = match &query.q {
-            None => self.bounded(sqlx::query_scalar("SELECT count(*) FROM sa_models").fetch_one(&self.pool)).await?,
-            Some(text) => self.bounded(sqlx::query_scalar("SELECT count(*) FROM sa_models WHERE strpos(name_lower, $1) > 0").bind(text.clone()).fetch_one(&self.pool)).await?,
+            None => {
+                self.bounded(
+                    sqlx::query_scalar("SELECT count(*) FROM sa_models").fetch_one(&self.pool),
+                )
+                .await?
+            }
+            Some(text) => {
+                self.bounded(
+                    sqlx::query_scalar(
+                        "SELECT count(*) FROM sa_models WHERE strpos(name_lower, $1) > 0",
+                    )
+                    .bind(text.clone())
+                    .fetch_one(&self.pool),
+                )
+                .await?
+            }
         };
-        let mut items = rows.iter().map(meta_from_row).collect::<std::result::Result<Vec<_>, _>>().map_err(db_error)?;
+        let mut items = rows
+            .iter()
+            .map(meta_from_row)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(db_error)?;
         let next = if items.len() > query.limit {
             items.truncate(query.limit);
             items.last().map(|m| m.id)
         } else {
             None
         };
-        Ok(Page { items, next, total: total as u64 })
+        Ok(Page {
+            items,
+            next,
+            total: total as u64,
+        })
     }
 
     async fn ids(&self) -> Result<Vec<Uuid>> {
-        self.bounded(sqlx::query_scalar("SELECT id FROM sa_models ORDER BY id DESC").fetch_all(&self.pool)).await
+        self.bounded(
+            sqlx::query_scalar("SELECT id FROM sa_models ORDER BY id DESC").fetch_all(&self.pool),
+        )
+        .await
     }
 
     async fn ready(&self) -> Result<()> {
-        self.bounded(sqlx::query("SELECT 1").execute(&self.pool)).await.map(|_| ())
+        self.bounded(sqlx::query("SELECT 1").execute(&self.pool))
+            .await
+            .map(|_| ())
     }
 }

@@ -15,7 +15,10 @@ use bytes::Bytes;
 use redis::{aio::ConnectionManager, AsyncCommands, Script};
 use uuid::Uuid;
 
-use super::{from_millis, millis, search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page, Result, Stored, Written};
+use super::{
+    from_millis, millis, search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page,
+    Result, Stored, Written,
+};
 
 const SEP: char = '\u{1f}';
 
@@ -94,15 +97,28 @@ pub struct RedisBackend {
 
 impl RedisBackend {
     /// Builds the client without connecting: the store starts (and answers 503) while Redis is down.
-    pub fn connect_lazy(url: &str, store_name: &str, timeout: Duration) -> anyhow::Result<RedisBackend> {
-        let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("bad --redis-url {url:?}: {e}"))?;
+    pub fn connect_lazy(
+        url: &str,
+        store_name: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<RedisBackend> {
+        let client = redis::Client::open(url)
+            .map_err(|e| anyhow::anyhow!("bad --redis-url {url:?}: {e}"))?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| anyhow::anyhow!("redis: {e}"))?;
-        Ok(RedisBackend { conn, prefix: format!("sa:{store_name}:"), timeout, put: Script::new(PUT), delete: Script::new(DELETE), list: Script::new(LIST) })
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| anyhow::anyhow!("redis: {e}"))?;
+        Ok(RedisBackend {
+            conn,
+            prefix: format!("sa:{store_name}:"),
+            timeout,
+            put: Script::new(PUT),
+            delete: Script::new(DELETE),
+            list: Script::new(LIST),
+        })
     }
 
     fn key(&self, part: &str) -> String {
@@ -113,11 +129,17 @@ impl RedisBackend {
         format!("{}doc:{}", self.prefix, id.hyphenated())
     }
 
-    async fn bounded<T>(&self, f: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T> {
+    async fn bounded<T>(
+        &self,
+        f: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T> {
         match tokio::time::timeout(self.timeout, f).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(BackendError(format!("redis: {e}"))),
-            Err(_) => Err(BackendError(format!("redis did not answer within {} ms", self.timeout.as_millis()))),
+            Err(_) => Err(BackendError(format!(
+                "redis did not answer within {} ms",
+                self.timeout.as_millis()
+            ))),
         }
     }
 }
@@ -129,7 +151,13 @@ fn parse_meta(id: &str, line: Option<String>) -> Option<Meta> {
     let updated = from_millis(parts.next()?.parse().ok()?);
     let size = parts.next()?.parse().ok()?;
     let name = parts.next()?.to_string();
-    Some(Meta { id: Uuid::parse_str(id).ok()?, name, updated, size, etag })
+    Some(Meta {
+        id: Uuid::parse_str(id).ok()?,
+        name,
+        updated,
+        size,
+        etag,
+    })
 }
 
 fn expect_args(expect: &Expect) -> (&'static str, &[String]) {
@@ -149,9 +177,21 @@ impl super::Backend for RedisBackend {
     async fn get(&self, id: Uuid) -> Result<Option<Stored>> {
         let mut c = self.conn.clone();
         let key = self.doc_key(id);
-        let (body, etag): (Option<Vec<u8>>, Option<String>) = self.bounded(async move { redis::cmd("HMGET").arg(&key).arg("body").arg("etag").query_async(&mut c).await }).await?;
+        let (body, etag): (Option<Vec<u8>>, Option<String>) = self
+            .bounded(async move {
+                redis::cmd("HMGET")
+                    .arg(&key)
+                    .arg("body")
+                    .arg("etag")
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
         Ok(match (body, etag) {
-            (Some(body), Some(etag)) => Some(Stored { body: Bytes::from(body), etag }),
+            (Some(body), Some(etag)) => Some(Stored {
+                body: Bytes::from(body),
+                etag,
+            }),
             _ => None,
         })
     }
@@ -159,11 +199,25 @@ impl super::Backend for RedisBackend {
     async fn put(&self, id: Uuid, doc: NewDoc, expect: Expect) -> Result<Written> {
         let mut c = self.conn.clone();
         let id_s = id.hyphenated().to_string();
-        let meta_line = format!("{}{SEP}{}{SEP}{}{SEP}{}", doc.etag, millis(doc.updated), doc.body.len(), doc.name);
+        let meta_line = format!(
+            "{}{SEP}{}{SEP}{}{SEP}{}",
+            doc.etag,
+            millis(doc.updated),
+            doc.body.len(),
+            doc.name
+        );
         let (mode, tags) = expect_args(&expect);
         let mut inv = self.put.prepare_invoke();
-        inv.key(self.doc_key(id)).key(self.key("index")).key(self.key("meta")).key(self.key("names"));
-        inv.arg(&id_s).arg(mode).arg(doc.body.as_ref()).arg(&doc.etag).arg(&meta_line).arg(search_key(&doc.name));
+        inv.key(self.doc_key(id))
+            .key(self.key("index"))
+            .key(self.key("meta"))
+            .key(self.key("names"));
+        inv.arg(&id_s)
+            .arg(mode)
+            .arg(doc.body.as_ref())
+            .arg(&doc.etag)
+            .arg(&meta_line)
+            .arg(search_key(&doc.name));
         for t in tags {
             inv.arg(t);
         }
@@ -179,7 +233,10 @@ impl super::Backend for RedisBackend {
         let mut c = self.conn.clone();
         let (mode, tags) = expect_args(&expect);
         let mut inv = self.delete.prepare_invoke();
-        inv.key(self.doc_key(id)).key(self.key("index")).key(self.key("meta")).key(self.key("names"));
+        inv.key(self.doc_key(id))
+            .key(self.key("index"))
+            .key(self.key("meta"))
+            .key(self.key("names"));
         inv.arg(id.hyphenated().to_string()).arg(mode);
         for t in tags {
             inv.arg(t);
@@ -194,13 +251,30 @@ impl super::Backend for RedisBackend {
 
     async fn list(&self, query: ListQuery) -> Result<Page> {
         let mut c = self.conn.clone();
-        let after = query.after.map(|a| a.hyphenated().to_string()).unwrap_or_default();
-        let max = if after.is_empty() { "+".to_string() } else { format!("({after}") };
+        let after = query
+            .after
+            .map(|a| a.hyphenated().to_string())
+            .unwrap_or_default();
+        let max = if after.is_empty() {
+            "+".to_string()
+        } else {
+            format!("({after}")
+        };
         let mut inv = self.list.prepare_invoke();
-        inv.key(self.key("index")).key(self.key("meta")).key(self.key("names"));
-        inv.arg(max).arg(query.limit + 1).arg(query.q.clone().unwrap_or_default()).arg(&after);
-        let (total, ids, metas): (u64, Vec<String>, Vec<Option<String>>) = self.bounded(inv.invoke_async(&mut c)).await?;
-        let mut items: Vec<Meta> = ids.iter().zip(metas).filter_map(|(id, m)| parse_meta(id, m)).collect();
+        inv.key(self.key("index"))
+            .key(self.key("meta"))
+            .key(self.key("names"));
+        inv.arg(max)
+            .arg(query.limit + 1)
+            .arg(query.q.clone().unwrap_or_default())
+            .arg(&after);
+        let (total, ids, metas): (u64, Vec<String>, Vec<Option<String>>) =
+            self.bounded(inv.invoke_async(&mut c)).await?;
+        let mut items: Vec<Meta> = ids
+            .iter()
+            .zip(metas)
+            .filter_map(|(id, m)| parse_meta(id, m))
+            .collect();
         let next = if items.len() > query.limit {
             items.truncate(query.limit);
             items.last().map(|m| m.id)
@@ -213,13 +287,17 @@ impl super::Backend for RedisBackend {
     async fn ids(&self) -> Result<Vec<Uuid>> {
         let mut c = self.conn.clone();
         let key = self.key("index");
-        let ids: Vec<String> = self.bounded(async move { c.zrevrangebylex(&key, "+", "-").await }).await?;
+        let ids: Vec<String> = self
+            .bounded(async move { c.zrevrangebylex(&key, "+", "-").await })
+            .await?;
         Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect())
     }
 
     async fn ready(&self) -> Result<()> {
         let mut c = self.conn.clone();
-        let pong: String = self.bounded(async move { redis::cmd("PING").query_async(&mut c).await }).await?;
+        let pong: String = self
+            .bounded(async move { redis::cmd("PING").query_async(&mut c).await })
+            .await?;
         if pong == "PONG" {
             Ok(())
         } else {

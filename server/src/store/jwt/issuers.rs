@@ -31,17 +31,39 @@ pub struct IssuerConfig {
 }
 
 impl IssuerConfig {
-    pub fn with_jwks_uri(issuer: impl Into<String>, jwks_uri: impl Into<String>, audiences: Vec<String>) -> Self {
-        IssuerConfig { issuer: issuer.into(), jwks_uri: Some(jwks_uri.into()), jwks_file: None, jwks: None, audiences, default_roles: Vec::new(), connect_to: None }
+    pub fn with_jwks_uri(
+        issuer: impl Into<String>,
+        jwks_uri: impl Into<String>,
+        audiences: Vec<String>,
+    ) -> Self {
+        IssuerConfig {
+            issuer: issuer.into(),
+            jwks_uri: Some(jwks_uri.into()),
+            jwks_file: None,
+            jwks: None,
+            audiences,
+            default_roles: Vec::new(),
+            connect_to: None,
+        }
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        let sources = [self.jwks_uri.is_some(), self.jwks_file.is_some(), self.jwks.is_some()].iter().filter(|s| **s).count();
+        let sources = [
+            self.jwks_uri.is_some(),
+            self.jwks_file.is_some(),
+            self.jwks.is_some(),
+        ]
+        .iter()
+        .filter(|s| **s)
+        .count();
         if self.issuer.is_empty() {
             anyhow::bail!("an issuer entry has an empty \"issuer\"");
         }
         if sources != 1 {
-            anyhow::bail!("issuer {:?} needs exactly one of \"jwks_uri\", \"jwks_file\" or \"jwks\"", self.issuer);
+            anyhow::bail!(
+                "issuer {:?} needs exactly one of \"jwks_uri\", \"jwks_file\" or \"jwks\"",
+                self.issuer
+            );
         }
         Ok(())
     }
@@ -51,8 +73,14 @@ impl IssuerConfig {
 pub fn from_args(args: &Args) -> anyhow::Result<Vec<IssuerConfig>> {
     let mut issuers = Vec::new();
     if let Some(path) = &args.issuers_file {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read --issuers-file {}: {e}", path.display()))?;
-        let mut list: Vec<IssuerConfig> = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("--issuers-file {} is not a JSON array of issuers: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read --issuers-file {}: {e}", path.display()))?;
+        let mut list: Vec<IssuerConfig> = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "--issuers-file {} is not a JSON array of issuers: {e}",
+                path.display()
+            )
+        })?;
         // A relative jwks_file is relative to the issuers file.
         for i in &mut list {
             if let (Some(f), Some(dir)) = (&i.jwks_file, path.parent()) {
@@ -64,7 +92,11 @@ pub fn from_args(args: &Args) -> anyhow::Result<Vec<IssuerConfig>> {
         issuers.extend(list);
     }
     match (&args.issuer, &args.jwks_url) {
-        (Some(iss), Some(jwks)) => issuers.push(IssuerConfig::with_jwks_uri(iss, jwks, args.audience.iter().cloned().collect())),
+        (Some(iss), Some(jwks)) => issuers.push(IssuerConfig::with_jwks_uri(
+            iss,
+            jwks,
+            args.audience.iter().cloned().collect(),
+        )),
         (None, None) => {}
         _ => anyhow::bail!("--issuer and --jwks-url go together"),
     }
@@ -90,7 +122,10 @@ mod tests {
         assert_eq!(v[0].jwks_uri.as_deref(), Some("https://x/jwks.json"));
         assert_eq!(v[1].audiences, ["sa"]);
         assert!(v.iter().all(|i| i.check().is_ok()));
-        let both = IssuerConfig { jwks_file: Some("x".into()), ..v[0].clone() };
+        let both = IssuerConfig {
+            jwks_file: Some("x".into()),
+            ..v[0].clone()
+        };
         assert!(both.check().is_err());
     }
 }

@@ -14,6 +14,9 @@ use parking_lot::RwLock;
 
 /// A flood of tokens with made-up `kid`s must not turn into a flood of JWKS fetches.
 const MIN_REFETCH: Duration = Duration::from_secs(10);
+/// Until the first fetch succeeds (the issuer may start after us, as in `sa-server dev`), retry
+/// sooner: no key is cached, so every request fails until then anyway.
+const MIN_RETRY_UNFETCHED: Duration = Duration::from_secs(1);
 /// Keys removed from the issuer's JWKS stop working after at most this long.
 const MAX_KEY_AGE: Duration = Duration::from_secs(15 * 60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -38,7 +41,12 @@ impl Key {
             None => None,
         };
         let key = DecodingKey::from_jwk(jwk).ok()?;
-        Some(Key { kid: jwk.common.key_id.clone(), alg, curve, key })
+        Some(Key {
+            kid: jwk.common.key_id.clone(),
+            alg,
+            curve,
+            key,
+        })
     }
 
     /// Whether this key may verify a token signed with `alg`: same family, same curve, and the
@@ -48,7 +56,8 @@ impl Key {
             return false;
         }
         match (&self.curve, alg) {
-            (Some(EllipticCurve::P256), Algorithm::ES256) | (Some(EllipticCurve::P384), Algorithm::ES384) => true,
+            (Some(EllipticCurve::P256), Algorithm::ES256)
+            | (Some(EllipticCurve::P384), Algorithm::ES384) => true,
             (Some(_), _) => false,
             (None, _) => true,
         }
@@ -84,12 +93,20 @@ pub struct KeySet {
 
 impl KeySet {
     pub fn fixed(keys: Vec<Key>) -> KeySet {
-        KeySet { keys: RwLock::new(Arc::new(keys)), remote: None }
+        KeySet {
+            keys: RwLock::new(Arc::new(keys)),
+            remote: None,
+        }
     }
 
     /// `connect_to` sends the request to that address with the URL's host in the `Host` header.
-    pub fn remote(url: &str, connect_to: Option<SocketAddr>, client: reqwest::Client) -> anyhow::Result<KeySet> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("bad JWKS URL {url:?}: {e}"))?;
+    pub fn remote(
+        url: &str,
+        connect_to: Option<SocketAddr>,
+        client: reqwest::Client,
+    ) -> anyhow::Result<KeySet> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("bad JWKS URL {url:?}: {e}"))?;
         let (url, host_header) = match connect_to {
             Some(addr) => {
                 let host = match parsed.port() {
@@ -103,7 +120,15 @@ impl KeySet {
             }
             None => (parsed.to_string(), None),
         };
-        Ok(KeySet { keys: RwLock::new(Arc::new(Vec::new())), remote: Some(Remote { url, host_header, client, attempts: tokio::sync::Mutex::new((None, None)) }) })
+        Ok(KeySet {
+            keys: RwLock::new(Arc::new(Vec::new())),
+            remote: Some(Remote {
+                url,
+                host_header,
+                client,
+                attempts: tokio::sync::Mutex::new((None, None)),
+            }),
+        })
     }
 
     fn find(keys: &[Key], kid: Option<&str>, alg: Algorithm) -> Result<usize, bool> {
@@ -153,8 +178,17 @@ impl KeySet {
     /// a failed fetch.
     async fn refetch(&self, remote: &Remote) -> Option<String> {
         let mut attempts = remote.attempts.lock().await;
-        if attempts.0.is_some_and(|t| t.elapsed() < MIN_REFETCH) {
-            return if attempts.1.is_none() { Some("the issuer's JWKS could not be fetched recently".into()) } else { None };
+        let interval = if attempts.1.is_some() {
+            MIN_REFETCH
+        } else {
+            MIN_RETRY_UNFETCHED
+        };
+        if attempts.0.is_some_and(|t| t.elapsed() < interval) {
+            return if attempts.1.is_none() {
+                Some("the issuer's JWKS could not be fetched recently".into())
+            } else {
+                None
+            };
         }
         attempts.0 = Some(Instant::now());
         match self.fetch(remote).await {
@@ -176,13 +210,31 @@ impl KeySet {
         if let Some(h) = &remote.host_header {
             req = req.header(reqwest::header::HOST, h);
         }
-        let res = req.send().await.map_err(|e| format!("GET {}: {e}", remote.url))?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| format!("GET {}: {}", remote.url, chain(&e)))?;
         if !res.status().is_success() {
             return Err(format!("GET {} answered {}", remote.url, res.status()));
         }
-        let text = res.text().await.map_err(|e| format!("GET {}: {e}", remote.url))?;
+        let text = res
+            .text()
+            .await
+            .map_err(|e| format!("GET {}: {e}", remote.url))?;
         parse_set(&text).map_err(|e| format!("{}: {e}", remote.url))
     }
+}
+
+/// An error with its causes ("error sending request" alone says little).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 /// Resolves `*.localhost` to loopback, as browsers do; the system resolver here does not.
@@ -193,10 +245,12 @@ impl reqwest::dns::Resolve for LocalhostResolver {
         let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
         Box::pin(async move {
             if host == "localhost" || host.ends_with(".localhost") {
-                let addrs: reqwest::dns::Addrs = Box::new(vec![SocketAddr::from(([127, 0, 0, 1], 0))].into_iter());
+                let addrs: reqwest::dns::Addrs =
+                    Box::new(vec![SocketAddr::from(([127, 0, 0, 1], 0))].into_iter());
                 return Ok(addrs);
             }
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addrs)
         })

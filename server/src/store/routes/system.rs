@@ -17,9 +17,18 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// Ready when the backend answers; a store whose Redis or PostgreSQL is away is taken out of
 /// the load balancer until it is back.
-pub async fn readyz<B: Backend>(State(app): State<Arc<App<B>>>) -> Result<Json<serde_json::Value>, StoreError> {
-    app.backend.ready().await.map_err(|e| StoreError::unavailable("backend_unavailable", format!("the {} backend is not reachable: {e}", app.info.backend)))?;
-    Ok(Json(json!({"status": "ready", "backend": app.info.backend})))
+pub async fn readyz<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+) -> Result<Json<serde_json::Value>, StoreError> {
+    app.backend.ready().await.map_err(|e| {
+        StoreError::unavailable(
+            "backend_unavailable",
+            format!("the {} backend is not reachable: {e}", app.info.backend),
+        )
+    })?;
+    Ok(Json(
+        json!({"status": "ready", "backend": app.info.backend}),
+    ))
 }
 
 pub async fn metrics<B: Backend>(State(app): State<Arc<App<B>>>) -> Response {
