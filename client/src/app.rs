@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    hooks::use_navigate,
     path,
 };
 use sa_shared::{
@@ -57,7 +56,7 @@ fn Root(config: RuntimeConfig) -> impl IntoView {
                         <Route path=path!("/admin") view=move || view! { <AdminPage session=session /> } />
                     </Routes>
                 </main>
-                <ExplorerDialog session=session open=explorer_open compact=compact />
+                <ExplorerDialog session=session open=explorer_open />
             </div>
         </Router>
     }
@@ -65,7 +64,6 @@ fn Root(config: RuntimeConfig) -> impl IntoView {
 
 #[component]
 fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
-    let navigate = use_navigate();
     let signing_out = RwSignal::new(false);
     view! {
         <header class="app-header">
@@ -92,14 +90,13 @@ fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
                     }.into_any(),
                     SessionState::SignedIn { user } => {
                         let role = best_role(&user.roles);
-                        let navigate = navigate.clone();
                         let sign_out = move |_| {
-                            let navigate = navigate.clone();
                             signing_out.set(true);
                             leptos::task::spawn_local(async move {
                                 session.logout().await;
-                                signing_out.set(false);
-                                navigate("/login", Default::default());
+                                // A fresh page: nothing of the signed-in session (lists, the
+                                // explorer's state) survives in memory.
+                                let _ = window().location().assign("/login");
                             });
                         };
                         view! {

@@ -3,39 +3,30 @@
 use leptos::{ev, html, prelude::*};
 use leptos_router::hooks::use_navigate;
 use sa_shared::web::session::Session;
-use wasm_bindgen::JsCast;
+
+use crate::components::modal::ModalControl;
 
 #[component]
-pub fn ExplorerDialog(session: Session, open: RwSignal<bool>, #[prop(optional)] compact: bool) -> impl IntoView {
-    let _ = compact;
+pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
-    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let control = ModalControl::new(dialog, open);
     // The explorer is built at first opening (not with every client page) and then kept, so
     // reopening shows the same tab and position.
     let opened_once = RwSignal::new(false);
-    let picked = RwSignal::new(None::<(String, String)>);
-    let navigate = use_navigate();
-
     Effect::new(move |_| {
-        let Some(d) = dialog.get() else { return };
         if open.get() {
             opened_once.set(true);
-            if !d.open() {
-                let active = document().active_element().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-                opener.set_value(active);
-                let _ = d.show_modal();
-            }
-        } else if d.open() {
-            d.close();
         }
     });
+    let picked = RwSignal::new(None::<(String, String)>);
+    let navigate = use_navigate();
 
     // The explorer's callback must be Send; navigation happens here, on the UI side.
     Effect::new(move |_| {
         if let Some((store, id)) = picked.get() {
             picked.set(None);
             // The model page takes focus; don't pull it back to the opener.
-            opener.set_value(None);
+            control.forget_opener();
             open.set(false);
             navigate(&format!("/models/{store}/{id}"), Default::default());
         }
@@ -50,21 +41,16 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>, #[prop(optional)] 
         }
     });
 
-    let on_close = move |_| {
-        open.set(false);
-        if let Some(el) = opener.get_value() {
-            let _ = el.focus();
-        }
-    };
-
     view! {
-        <dialog node_ref=dialog class="explorer-dialog" aria-labelledby="explorer-dialog-title" aria-modal="true" on:close=on_close>
+        <dialog node_ref=dialog class="explorer-dialog" aria-labelledby="explorer-dialog-title" aria-modal="true"
+            on:cancel=move |ev| control.on_cancel(ev) on:close=move |_| control.on_close()
+            on:keydown=move |ev| control.on_keydown(&ev)>
             <div class="dialog-header">
                 <h2 id="explorer-dialog-title">"Explorer"</h2>
                 <button type="button" class="icon" id="close-explorer" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
             </div>
             <Show when=move || opened_once.get()>
-                <sa_explorer::Explorer config=session.config() on_pick=on_pick compact=true />
+                <sa_explorer::Explorer session=session on_pick=on_pick compact=true />
             </Show>
         </dialog>
     }

@@ -4,7 +4,6 @@ mod app;
 mod components;
 mod explorer_dialog;
 mod pages;
-mod store_api;
 
 fn main() {
     console_error_panic_hook::set_once();

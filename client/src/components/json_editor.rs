@@ -17,8 +17,12 @@ pub fn check(text: &str) -> Checked {
     }
 }
 
-/// serde_json's message without its own " at line X column Y" suffix (we say that first).
+/// serde_json's message without its own " at line X column Y" suffix (we say that first), in
+/// words for people who don't know what EOF means.
 fn describe(e: &serde_json::Error) -> String {
+    if e.classify() == serde_json::error::Category::Eof {
+        return "the text ends too early: a closing }, ] or \" is missing".to_string();
+    }
     let msg = e.to_string();
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),

@@ -34,6 +34,16 @@ pub enum Doing {
 /// The sentence shown for an error: the server's message, sharpened for the cases a user
 /// meets most (offline, a reader writing, a store that is down).
 pub fn explain(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String {
+    sentence(&explain_raw(err, doing, store_name))
+}
+
+/// Server messages are written lower-case, to be embedded; shown alone they read as sentences.
+fn sentence(s: &str) -> String {
+    let s = capitalise(s.trim());
+    if s.ends_with(['.', '!', '?', ')']) { s } else { format!("{s}.") }
+}
+
+fn explain_raw(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String {
     let place = store_name.map(|s| format!("the {s} store")).unwrap_or_else(|| "the server".to_string());
     match (err.status, doing) {
         (0, _) if err.is_network() => format!(
@@ -45,7 +55,11 @@ pub fn explain(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String
             "Your account can read models but not change them. Ask an admin to give you the writer role.".to_string()
         }
         (403, Doing::Admin) => "Only admins can manage users.".to_string(),
-        (503, _) => format!("{} is unavailable right now ({}). Try again in a minute.", capitalise(&place), err.message.trim_end_matches('.')),
+        (503, _) => format!(
+            "{} is unavailable right now. Try again in a minute; the other stores still work. (Details: {})",
+            capitalise(&place),
+            err.message.trim_end_matches('.')
+        ),
         _ => err.to_string(),
     }
 }

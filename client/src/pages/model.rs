@@ -9,7 +9,7 @@ use leptos_router::{
 use sa_shared::{
     config::StoreEntry,
     model::display_name,
-    web::{http::ApiError, session::Session},
+    web::{http::ApiError, session::Session, store_api::{self, Fetched}},
 };
 
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
         json_editor::{check, pretty},
         Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser,
     },
-    store_api::{self, Fetched},
+    
 };
 
 #[component]
@@ -189,7 +189,9 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
             </nav>
             <div class="section-head">
                 <h1 id="model-title">{move || title.get()}</h1>
-                <span class="badge" class:dirty=move || dirty.get()>{move || if dirty.get() { "Unsaved changes" } else { "Saved" }}</span>
+                <span class="badge" class:dirty=move || dirty.get()>
+                    {move || if read_only.get() { "Read-only" } else if dirty.get() { "Unsaved changes" } else { "Saved" }}
+                </span>
             </div>
             <p class="meta">
                 <span class="mono" title="Model id">{id.get_value()}</span>

@@ -1,11 +1,11 @@
 //! `/new`: create a model in a chosen store.
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
-use sa_shared::web::session::Session;
+use sa_shared::web::{session::Session, store_api};
 
 use crate::{
     components::{explain, json_editor::check, Doing, ErrorNotice, JsonEditor, RequireUser},
-    store_api,
+
 };
 
 const TEMPLATE: &str = "{\n  \"name\": \"Untitled model\",\n  \"description\": \"\",\n  \"elements\": []\n}";

@@ -5,13 +5,13 @@ use leptos_router::{components::A, hooks::use_query_map};
 use sa_shared::{
     config::StoreEntry,
     model::ModelSummary,
-    web::{http::ApiError, session::Session},
+    web::{http::ApiError, session::Session, store_api},
 };
 
 use crate::{
     app::mark,
     components::{explain, human_size, relative_time, Doing, ErrorNotice, Loading, RequireUser},
-    store_api,
+
 };
 
 /// The most models read per store for this page: enough to find one by typing part of its name,
@@ -142,7 +142,7 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
                         }}
                     </span>
                 </div>
-                <ul class="model-list" id="model-list">
+                <ul class="workspace-list" id="model-list">
                     <For each=move || visible.get() key=|(s, m)| (s.id.clone(), m.id.clone(), m.etag.clone()) let:row>
                         <ModelRow store=row.0 model=row.1 />
                     </For>
@@ -161,9 +161,9 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
 fn ModelRow(store: StoreEntry, model: ModelSummary) -> impl IntoView {
     let href = format!("/models/{}/{}", store.id, model.id);
     view! {
-        <li class="model-row">
-            <A href=href attr:class="model-link">
-                <span class="model-name">{model.name.clone()}</span>
+        <li class="workspace-row">
+            <A href=href attr:class="workspace-link">
+                <span class="workspace-name">{model.name.clone()}</span>
             </A>
             <span class=format!("badge store-{}", store.id)>{store.name.clone()}</span>
             <time datetime=model.updated.clone() title=model.updated.clone()>{relative_time(&model.updated)}</time>

@@ -56,8 +56,19 @@ pub struct Stack {
     driver: Driver,
 }
 
+/// What to add to the default dev deployment (file store and auth only).
+#[derive(Default)]
+pub struct Options {
+    pub redis_url: Option<String>,
+    pub database_url: Option<String>,
+}
+
 impl Stack {
     pub async fn start() -> Stack {
+        Stack::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Stack {
         let dist = dist_dir();
         let data = tempfile::tempdir().expect("temp data dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the dev gateway");
@@ -67,8 +78,8 @@ impl Stack {
             domain: "sa.localhost".into(),
             dist,
             data: data.path().to_path_buf(),
-            redis_url: None,
-            database_url: None,
+            redis_url: options.redis_url,
+            database_url: options.database_url,
             public_port: None,
         };
         let ctx = dev::start(args, listener).await.expect("start sa-server dev in-process");
@@ -84,6 +95,30 @@ impl Stack {
     /// A fresh browser (own profile, so its own cookies: a second user or a second device).
     pub async fn browser(&self, size: (u32, u32)) -> Browser {
         Browser::open(&self.driver, size).await
+    }
+
+    /// Adds an account directly in auth's data dir, as `sa-server users add` does (the running
+    /// file-backed auth service sees it at its next request). Tests use a cheap argon2 cost.
+    pub async fn add_user(&self, name: &str, password: &str, roles: &[&str]) {
+        let roles = roles.iter().map(|r| sa_shared::auth::Role::parse(r).unwrap_or_else(|| panic!("unknown role {r}"))).collect();
+        let cost = sa_server::auth::passwords::Cost { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        sa_server::auth::create_user(&self.data.path().join("auth"), None, name, password, roles, cost)
+            .await
+            .unwrap_or_else(|e| panic!("add user {name}: {e}"));
+    }
+
+    /// An access token for `name`, through auth's login endpoint (for set-up calls).
+    pub async fn token(&self, name: &str, password: &str) -> String {
+        let res = self
+            .http()
+            .post(self.url("auth", "/api/login"))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .expect("POST /api/login");
+        assert!(res.status().is_success(), "login as {name}: {}", res.status());
+        let body: sa_shared::auth::TokenResponse = res.json().await.expect("token response");
+        body.access_token
     }
 
     /// An HTTP client for set-up calls that reaches every `*.sa.localhost` host on loopback
@@ -163,17 +198,22 @@ pub struct LogEntry {
     pub message: String,
 }
 
-/// chromedriver's log endpoint (not in W3C WebDriver, so fantoccini has no call for it).
+/// A chromedriver endpoint under the session that fantoccini has no call for: the browser log,
+/// network conditions (offline), CDP commands.
 #[derive(Debug)]
-struct BrowserLog;
+struct Vendor {
+    method: http::Method,
+    path: &'static str,
+    body: Option<Value>,
+}
 
-impl WebDriverCompatibleCommand for BrowserLog {
+impl WebDriverCompatibleCommand for Vendor {
     fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+        base.join(&format!("session/{}/{}", session.unwrap_or_default(), self.path))
     }
 
     fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+        (self.method.clone(), self.body.as_ref().map(Value::to_string))
     }
 }
 
@@ -297,6 +337,20 @@ impl Browser {
         self.client.release_actions().await.expect("release keys");
     }
 
+    /// Shift+Tab, through WebDriver actions.
+    pub async fn press_shift_tab(&self) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        use fantoccini::key::Key;
+        let (shift, tab): (char, char) = (Key::Shift.into(), Key::Tab.into());
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: shift })
+            .then(KeyAction::Down { value: tab })
+            .then(KeyAction::Up { value: tab })
+            .then(KeyAction::Up { value: shift });
+        self.client.perform_actions(keys).await.expect("Shift+Tab");
+        self.client.release_actions().await.expect("release keys");
+    }
+
     /// Presses a key with Control held, through WebDriver actions (a real chord).
     pub async fn press_ctrl(&self, key: char) {
         use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -340,6 +394,30 @@ impl Browser {
         self.resize(after).await;
     }
 
+    /// Cuts the browser off the network (as a lost connection would), or reconnects it.
+    pub async fn offline(&self, offline: bool) {
+        let cmd = if offline {
+            Vendor {
+                method: http::Method::POST,
+                path: "chromium/network_conditions",
+                body: Some(json!({"network_conditions": {"offline": true, "latency": 0, "download_throughput": -1, "upload_throughput": -1}})),
+            }
+        } else {
+            Vendor { method: http::Method::DELETE, path: "chromium/network_conditions", body: None }
+        };
+        self.client.issue_cmd(cmd).await.unwrap_or_else(|e| panic!("set network conditions: {e}"));
+    }
+
+    /// Emulates `prefers-color-scheme: dark` (or light) through the DevTools protocol.
+    pub async fn color_scheme(&self, scheme: &str) {
+        let cmd = Vendor {
+            method: http::Method::POST,
+            path: "goog/cdp/execute",
+            body: Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
+        };
+        self.client.issue_cmd(cmd).await.unwrap_or_else(|e| panic!("emulate {scheme} mode: {e}"));
+    }
+
     /// Declares a network error the test provokes on purpose (a substring of the log line,
     /// e.g. "status of 412"), so it doesn't count as a console error.
     pub fn expect_network_error(&self, substring: &str) {
@@ -349,9 +427,18 @@ impl Browser {
     // ---- finds (all wait up to WAIT) ----
 
     pub async fn find(&self, css: &str) -> Element {
-        match self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
-            Ok(el) => el,
-            Err(e) => self.fail(&format!("no element {css:?} within {WAIT:?}: {e}")).await,
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // Any error (not only "no such element": also "aborted by navigation" while the
+            // app reloads a page) means "not there yet" until the deadline.
+            let err = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => return el,
+                Err(e) => e,
+            };
+            if Instant::now() > deadline {
+                self.fail(&format!("no element {css:?} within {WAIT:?}: {err}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -440,7 +527,8 @@ impl Browser {
 
     /// Reads new browser log entries into the kept log and returns the whole log.
     pub async fn console(&self) -> Vec<LogEntry> {
-        let fresh = self.client.issue_cmd(BrowserLog).await.unwrap_or_else(|e| panic!("read the browser log: {e}"));
+        let log = Vendor { method: http::Method::POST, path: "se/log", body: Some(json!({"type": "browser"})) };
+        let fresh = self.client.issue_cmd(log).await.unwrap_or_else(|e| panic!("read the browser log: {e}"));
         let mut log = self.log.lock().unwrap();
         for e in fresh.as_array().into_iter().flatten() {
             log.push(LogEntry {
@@ -452,8 +540,9 @@ impl Browser {
         log.clone()
     }
 
-    /// Console errors: every SEVERE entry, except network errors the test declared, and a
-    /// signed-out page's 401 from `POST /api/token` (that is how "no session" is answered).
+    /// Console errors: every SEVERE entry, except network errors the test declared, the
+    /// browser's `/favicon.ico` probe, and a signed-out page's 401 from `POST /api/token`
+    /// (that is how the auth service answers "no session").
     pub async fn console_errors(&self) -> Vec<LogEntry> {
         let expected = self.expected.lock().unwrap().clone();
         self.console()
@@ -461,8 +550,10 @@ impl Browser {
             .into_iter()
             .filter(|e| e.level == "SEVERE")
             .filter(|e| {
+                // The browser's own favicon probe is not the app's doing.
                 let planned = e.source == "network"
                     && (expected.iter().any(|x| e.message.contains(x.as_str()))
+                        || e.message.contains("/favicon.ico ")
                         || (e.message.contains("/api/token") && e.message.contains("status of 401")));
                 !planned
             })

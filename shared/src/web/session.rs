@@ -37,8 +37,8 @@ pub enum SessionState {
 #[derive(Clone)]
 struct Token {
     value: String,
-    /// `performance`-independent wall clock (ms) at which to treat the token as expired.
-    /// Taken from `expires_in`, so a skewed client clock doesn't matter.
+    /// Browser clock (`Date.now`, ms) at which to treat the token as expired. Computed from
+    /// `expires_in` rather than the `exp` claim, so a skewed client clock doesn't matter.
     expires_at_ms: f64,
 }
 
@@ -50,6 +50,7 @@ pub struct Session {
     config: StoredValue<RuntimeConfig>,
     state: RwSignal<SessionState>,
     last_error: RwSignal<Option<ApiError>>,
+    // `LocalStorage` here is Leptos' single-threaded arena, not the browser's Web Storage.
     token: StoredValue<Option<Token>, LocalStorage>,
     /// The refresh in flight, shared by every caller: the refresh token rotates on use and a
     /// second parallel use of the old one would revoke the whole family (logging the user out).
@@ -271,7 +272,7 @@ fn decode_user(jwt: &str) -> Option<SessionUser> {
 /// Through the browser's `atob`, so the app carries no base64 code of its own.
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
     let mut b64: String = s.chars().map(|c| match c { '-' => '+', '_' => '/', c => c }).collect();
-    while b64.len() % 4 != 0 {
+    while !b64.len().is_multiple_of(4) {
         b64.push('=');
     }
     let binary = window().atob(&b64).ok()?;

@@ -1,0 +1,5 @@
+//! The explorer's parts, one per file.
+pub mod actions;
+pub mod model_list;
+pub mod model_view;
+pub mod tabs;

@@ -1,0 +1,252 @@
+//! The open model: its header, the actions, and the document as a collapsible JSON tree.
+//! The tree renders a node's children only when it is open, and those in chunks, so a
+//! document with 100,000 entries opens as fast as a small one.
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use sa_shared::{
+    model::display_name,
+    web::{http::ApiError, store_api},
+};
+
+use crate::{
+    components::actions::{Actions, Editor},
+    dom::human_size,
+    state::{is_outage, Ctx, StoreSlot},
+};
+
+/// Children shown per "show more" step.
+const CHUNK: usize = 200;
+/// Strings longer than this are cut until the user asks for all of it.
+const LONG_STRING: usize = 300;
+
+/// A loaded model: the document (shared by the tree's nodes) and its ETag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    pub doc: Arc<serde_json::Value>,
+    pub etag: String,
+    pub size: usize,
+}
+
+/// The right-hand side: the new-model editor, the open model, or a hint.
+#[component]
+pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let store = StoredValue::new(tab.entry.clone());
+    let model = Memo::new(move |_| ctx.nav.model.get());
+    view! {
+        <div class="model-pane">
+            {move || {
+                if ctx.creating.get() {
+                    return view! { <Creator tab=tab.clone() /> }.into_any();
+                }
+                match model.get() {
+                    Some(id) => view! { <ModelView tab=tab.clone() id=id /> }.into_any(),
+                    None => view! {
+                        <div class="empty-state pick-hint">
+                            <p>{format!("Pick a model from {} to see it here.", store.with_value(|s| s.name.clone()))}</p>
+                            <p class="keys">"Keys: "<kbd>"/"</kbd>" search, "<kbd>"↑"</kbd><kbd>"↓"</kbd>" move, "<kbd>"Enter"</kbd>" open."</p>
+                        </div>
+                    }.into_any(),
+                }
+            }}
+        </div>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum State {
+    Loading,
+    Failed(ApiError),
+    Ready,
+}
+
+#[component]
+fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let store = tab.entry.clone();
+    let state = RwSignal::new(State::Loading);
+    let loaded = RwSignal::new(None::<Loaded>);
+    let editing = RwSignal::new(false);
+    let reload = {
+        let store = store.clone();
+        let id = id.clone();
+        move || {
+            state.set(State::Loading);
+            let store = store.clone();
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                let r = store_api::get(ctx.session, &store, &id).await;
+                ctx.observe(&store.id, r.as_ref().map(|_| ()));
+                match r {
+                    Ok(f) => {
+                        loaded.try_set(Some(Loaded { doc: Arc::new(f.doc), etag: f.etag, size: f.size }));
+                        state.try_set(State::Ready);
+                    }
+                    Err(e) => {
+                        state.try_set(State::Failed(e));
+                    }
+                }
+            });
+        }
+    };
+    reload();
+    let reload = Callback::new(move |_: ()| reload());
+    let back = {
+        let store_id = store.id.clone();
+        move |_| ctx.nav.go(&store_id, None)
+    };
+    let store_name = store.name.clone();
+    let id_shown = id.clone();
+
+    view! {
+        <article class="model-view" aria-labelledby="model-title">
+            <button type="button" class="secondary back" on:click=back>"← Back to the list"</button>
+            {move || match state.get() {
+                State::Loading => view! { <p class="loading" role="status">"Loading the model…"</p> }.into_any(),
+                State::Failed(e) => {
+                    let msg = match e.status {
+                        404 => "This model does not exist (any more). It may have been moved or deleted.".to_string(),
+                        _ if is_outage(&e) => format!("{store_name} is unavailable right now; the model can't be loaded. Try again in a moment."),
+                        _ => format!("The model could not be loaded: {e}"),
+                    };
+                    view! {
+                        <div class="list-error" role="alert">
+                            <p>{msg}</p>
+                            <button type="button" class="secondary" on:click=move |_| reload.run(())>"Retry"</button>
+                        </div>
+                    }.into_any()
+                }
+                State::Ready => {
+                    let Some(l) = loaded.get() else { return ().into_any() };
+                    let name = display_name(&l.doc, &id_shown);
+                    view! {
+                        <header class="model-header">
+                            <h2 id="model-title">{name}</h2>
+                            <p class="model-meta"><code>{id_shown.clone()}</code>" · "{human_size(l.size as u64)}</p>
+                        </header>
+                        <Actions tab=tab.clone() id=id_shown.clone() loaded=loaded editing=editing reload=reload />
+                        {move || if editing.get() {
+                            ().into_any()
+                        } else {
+                            view! { <JsonTree doc=l.doc.clone() /> }.into_any()
+                        }}
+                    }.into_any()
+                }
+            }}
+        </article>
+    }
+}
+
+/// The editor for a new model in the active store.
+#[component]
+fn Creator(tab: StoreSlot) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let store = StoredValue::new(tab.entry.clone());
+    let save = Callback::new(move |doc: serde_json::Value| {
+        busy.set(true);
+        error.set(None);
+        let store = store.get_value();
+        leptos::task::spawn_local(async move {
+            let r = store_api::create(ctx.session, &store, &doc).await;
+            ctx.observe(&store.id, r.as_ref().map(|_| ()));
+            busy.try_set(false);
+            match r {
+                Ok(c) => {
+                    ctx.creating.try_set(false);
+                    ctx.bump(&store.id);
+                    ctx.nav.go(&store.id, Some(c.id));
+                }
+                Err(e) => {
+                    error.try_set(Some(format!("Not created: {e}")));
+                }
+            }
+        });
+    });
+    let cancel = Callback::new(move |_: ()| ctx.creating.set(false));
+    let title = format!("New model in {}", tab.entry.name);
+    view! {
+        <article class="model-view" aria-labelledby="model-title">
+            <header class="model-header"><h2 id="model-title">{title}</h2></header>
+            <Editor initial="{\n  \"name\": \"Untitled\"\n}".to_string() save=save cancel=cancel busy=busy error=error save_label="Create" />
+        </article>
+    }
+}
+
+/// The document as a tree of disclosure buttons.
+#[component]
+pub fn JsonTree(doc: Arc<serde_json::Value>) -> impl IntoView {
+    view! {
+        <div class="json-tree" aria-label="Document">
+            <ul class="jt-root">{node(doc, String::new(), None, 0)}</ul>
+        </div>
+    }
+}
+
+/// One value at JSON pointer `path`. Nodes hold the shared document and their path rather
+/// than a copy of their subtree, so opening a node costs only its visible children.
+fn node(doc: Arc<serde_json::Value>, path: String, key: Option<String>, depth: usize) -> AnyView {
+    use serde_json::Value;
+    let key_view = key.map(|k| view! { <span class="jt-key">{k}</span><span class="jt-colon">": "</span> });
+    let Some(v) = doc.pointer(&path) else { return ().into_any() };
+    let (keys, len, open_char, close_char): (Option<Arc<Vec<String>>>, usize, &str, &str) = match v {
+        Value::Object(m) => (Some(Arc::new(m.keys().cloned().collect())), m.len(), "{", "}"),
+        Value::Array(a) => (None, a.len(), "[", "]"),
+        scalar => {
+            let (class, text) = match scalar {
+                Value::String(s) => ("jt-string", serde_json::to_string(s).unwrap_or_default()),
+                Value::Number(n) => ("jt-number", n.to_string()),
+                Value::Bool(b) => ("jt-bool", b.to_string()),
+                _ => ("jt-null", "null".to_string()),
+            };
+            let long = text.chars().count() > LONG_STRING;
+            let full = RwSignal::new(!long);
+            let short: String = text.chars().take(LONG_STRING).collect();
+            return view! {
+                <li class="jt-leaf">
+                    {key_view}
+                    <span class=class>{move || if full.get() { text.clone() } else { format!("{short}…") }}</span>
+                    {long.then(|| view! { <button type="button" class="link" on:click=move |_| full.set(true) hidden=move || full.get()>"show all"</button> })}
+                </li>
+            }
+            .into_any();
+        }
+    };
+    let open = RwSignal::new(depth == 0 || (depth == 1 && len <= 20));
+    let shown = RwSignal::new(CHUNK.min(len));
+    let summary = if keys.is_some() { format!("{len} keys") } else { format!("{len} items") };
+    let child = move |i: usize| {
+        let (k, p) = match &keys {
+            Some(keys) => (Some(keys[i].clone()), format!("{path}/{}", keys[i].replace('~', "~0").replace('/', "~1"))),
+            None => (Some(i.to_string()), format!("{path}/{i}")),
+        };
+        node(doc.clone(), p, k, depth + 1)
+    };
+    let child = StoredValue::new(child);
+    view! {
+        <li class="jt-branch">
+            <button type="button" class="jt-toggle" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                <span class="jt-caret" aria-hidden="true"></span>
+                {key_view}
+                <span class="jt-brace">{open_char}</span>
+                <span class="jt-summary">{move || if open.get() { String::new() } else { format!("{summary}{close_char}") }}</span>
+            </button>
+            <Show when=move || open.get()>
+                <ul role="group">
+                    <For each=move || 0..shown.get() key=|i| *i let(i)>
+                        {child.with_value(|c| c(i))}
+                    </For>
+                </ul>
+                <Show when=move || { shown.get() < len }>
+                    <button type="button" class="link jt-more" on:click=move |_| shown.update(|s| *s = (*s + CHUNK).min(len))>
+                        {move || format!("Show {} more of {len}", (len - shown.get()).min(CHUNK))}
+                    </button>
+                </Show>
+                <span class="jt-brace jt-close">{close_char}</span>
+            </Show>
+        </li>
+    }
+    .into_any()
+}

