@@ -3,8 +3,14 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// Whether a key event happened in a text field, where `/` and arrows belong to the field.
 pub fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
-    let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
-    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
+    let Some(el) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        || el.has_attribute("contenteditable")
 }
 
 /// Writes `text` to the clipboard. Fails where the page may not (no focus, no permission,
@@ -15,10 +21,18 @@ pub async fn copy_text(text: &str) -> Result<(), ()> {
     if clipboard.is_undefined() {
         return Err(());
     }
-    let write = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).map_err(|_| ())?;
+    let write =
+        js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).map_err(|_| ())?;
     let write: js_sys::Function = write.dyn_into().map_err(|_| ())?;
-    let promise: js_sys::Promise = write.call1(&clipboard, &JsValue::from_str(text)).map_err(|_| ())?.dyn_into().map_err(|_| ())?;
-    wasm_bindgen_futures::JsFuture::from(promise).await.map(|_| ()).map_err(|_| ())
+    let promise: js_sys::Promise = write
+        .call1(&clipboard, &JsValue::from_str(text))
+        .map_err(|_| ())?
+        .dyn_into()
+        .map_err(|_| ())?;
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|_| ())
 }
 
 /// A byte count for people: `812 B`, `4.2 KB`, `1.3 MB`.

@@ -15,8 +15,8 @@ use leptos_router::{
 use sa_shared::web::session::{Session, SessionState};
 
 use components::{model_list::ModelList, model_view::ModelPane, tabs::Tabs};
-pub use state::Nav;
 use state::Ctx;
+pub use state::Nav;
 
 /// Browses the models of every configured store.
 ///
@@ -38,9 +38,18 @@ pub fn Explorer(
 
     // `/` focuses the search box unless the user is typing somewhere.
     let keys = window_event_listener(ev::keydown, move |e| {
-        if e.key() == "/" && !e.ctrl_key() && !e.meta_key() && !e.alt_key() && !dom::typing_in_field(&e) {
+        if e.key() == "/"
+            && !e.ctrl_key()
+            && !e.meta_key()
+            && !e.alt_key()
+            && !dom::typing_in_field(&e)
+        {
             // Only while this explorer is on screen (the client keeps it in a closed dialog).
-            if let Some(input) = ctx.search.get_untracked().filter(|i| i.offset_parent().is_some()) {
+            if let Some(input) = ctx
+                .search
+                .get_untracked()
+                .filter(|i| i.offset_parent().is_some())
+            {
                 e.prevent_default();
                 let _ = input.focus();
             }

@@ -17,7 +17,11 @@ pub struct Nav {
 }
 
 impl Nav {
-    pub fn new(store: Signal<Option<String>>, model: Signal<Option<String>>, go: Callback<(Option<String>, Option<String>)>) -> Self {
+    pub fn new(
+        store: Signal<Option<String>>,
+        model: Signal<Option<String>>,
+        go: Callback<(Option<String>, Option<String>)>,
+    ) -> Self {
         Nav { store, model, go }
     }
 
@@ -77,26 +81,51 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(session: Session, config: &RuntimeConfig, nav: Nav, on_pick: Option<Callback<(String, String)>>) -> Self {
+    pub fn new(
+        session: Session,
+        config: &RuntimeConfig,
+        nav: Nav,
+        on_pick: Option<Callback<(String, String)>>,
+    ) -> Self {
         let slots = config
             .stores
             .iter()
-            .map(|e| StoreSlot { entry: e.clone(), status: RwSignal::new(StoreStatus { health: Health::Checking, info: None }), revision: RwSignal::new(0) })
+            .map(|e| StoreSlot {
+                entry: e.clone(),
+                status: RwSignal::new(StoreStatus {
+                    health: Health::Checking,
+                    info: None,
+                }),
+                revision: RwSignal::new(0),
+            })
             .collect();
-        Ctx { session, nav, stores: StoredValue::new(slots), on_pick, search: NodeRef::new(), creating: RwSignal::new(false) }
+        Ctx {
+            session,
+            nav,
+            stores: StoredValue::new(slots),
+            on_pick,
+            search: NodeRef::new(),
+            creating: RwSignal::new(false),
+        }
     }
 
     pub fn slot(&self, id: &str) -> Option<StoreSlot> {
-        self.stores.try_with_value(|v| v.iter().find(|s| s.entry.id == id).cloned()).flatten()
+        self.stores
+            .try_with_value(|v| v.iter().find(|s| s.entry.id == id).cloned())
+            .flatten()
     }
 
     pub fn entries(&self) -> Vec<StoreEntry> {
-        self.stores.with_value(|v| v.iter().map(|s| s.entry.clone()).collect())
+        self.stores
+            .with_value(|v| v.iter().map(|s| s.entry.clone()).collect())
     }
 
     /// The active store: the one in the URL, else the first configured.
     pub fn active_id(&self) -> Option<String> {
-        self.nav.store.get().or_else(|| self.stores.with_value(|v| v.first().map(|s| s.entry.id.clone())))
+        self.nav.store.get().or_else(|| {
+            self.stores
+                .with_value(|v| v.first().map(|s| s.entry.id.clone()))
+        })
     }
 
     /// Records what a call to `store` taught us about its health.
@@ -108,7 +137,11 @@ impl Ctx {
             // Any other answer (401, 404, …) came from a running store.
             Err(_) => Health::Up,
         };
-        slot.status.try_update(|s| if s.health != health { s.health = health });
+        slot.status.try_update(|s| {
+            if s.health != health {
+                s.health = health
+            }
+        });
     }
 
     pub fn bump(&self, store: &str) {

@@ -31,12 +31,15 @@ async fn measure(b: &Browser, what: &str, js: &str) -> Value {
     b.eval(&format!("window.__bench = undefined; {js}")).await;
     let deadline = Instant::now() + BENCH_WAIT;
     loop {
-        let v = b.eval("return window.__bench === undefined ? null : window.__bench").await;
+        let v = b
+            .eval("return window.__bench === undefined ? null : window.__bench")
+            .await;
         if !v.is_null() {
             return v;
         }
         if Instant::now() > deadline {
-            b.fail(&format!("{what} did not finish within {BENCH_WAIT:?}")).await;
+            b.fail(&format!("{what} did not finish within {BENCH_WAIT:?}"))
+                .await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -54,7 +57,10 @@ async fn switch_ms(b: &Browser, store: &str, total: &str) -> f64 {
            }} else requestAnimationFrame(poll);
          }})();"
     );
-    measure(b, &format!("switch to {store}"), &js).await.as_f64().unwrap()
+    measure(b, &format!("switch to {store}"), &js)
+        .await
+        .as_f64()
+        .unwrap()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -106,7 +112,11 @@ async fn explorer_switches_and_scrolls_10000_models() {
     b.find_text(".app-header", USER).await;
     b.goto(&w.url("explorer", "/file")).await;
     b.find("[role=tab][data-store=redis]").await;
-    b.wait_js("the File list loaded", "document.querySelector('.ex-list .empty-state') || document.querySelector('.ex-row')").await;
+    b.wait_js(
+        "the File list loaded",
+        "document.querySelector('.ex-list .empty-state') || document.querySelector('.ex-row')",
+    )
+    .await;
 
     // Tab switches: File -> Redis (10,000) and File -> PostgreSQL (10), alternating.
     let (mut many, mut few) = (Vec::new(), Vec::new());
@@ -125,8 +135,16 @@ async fn explorer_switches_and_scrolls_10000_models() {
     // away can show a long task that is not ours: up to 5 runs, all reported, one must be clean.
     let mut scrolls = Vec::new();
     for _ in 0..5 {
-        b.eval("document.querySelector('.list-viewport').scrollTop = 0").await;
-        let run = measure(&b, "scroll 10,000 models", &format!("return (function(){{ {SCROLL_JS} }}).apply(null, ['.list-viewport', {MANY}])")).await;
+        b.eval("document.querySelector('.list-viewport').scrollTop = 0")
+            .await;
+        let run = measure(
+            &b,
+            "scroll 10,000 models",
+            &format!(
+                "return (function(){{ {SCROLL_JS} }}).apply(null, ['.list-viewport', {MANY}])"
+            ),
+        )
+        .await;
         let clean = run["long_tasks"].as_u64() == Some(0);
         scrolls.push(run);
         if clean {
@@ -202,24 +220,44 @@ async fn explorer_switches_and_scrolls_10000_models() {
     });
     let dir = support_browser::workspace_root().join("test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("explorer-bench.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("explorer-bench.json"),
+        serde_json::to_string_pretty(&report).unwrap(),
+    )
+    .unwrap();
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
 
     for run in &scrolls {
-        assert_eq!(run["rows"].as_u64(), Some(MANY as u64), "the scroll reached all {MANY} models: {run}");
+        assert_eq!(
+            run["rows"].as_u64(),
+            Some(MANY as u64),
+            "the scroll reached all {MANY} models: {run}"
+        );
     }
     assert!(
         scrolls.iter().any(|r| r["long_tasks"].as_u64() == Some(0)),
         "no main-thread task over 50 ms while scrolling {MANY} models, in any of {} runs: {scrolls:?}",
         scrolls.len()
     );
-    assert_eq!(big["long_tasks"].as_u64().map(|n| n <= 1), Some(true), "opening a {large_bytes} B model blocks the main thread at most once: {big}");
-    assert!(many_ms < 2_000.0, "the first page of a 10,000-model tab shows within 2 s (took {many_ms:.0} ms)");
+    assert_eq!(
+        big["long_tasks"].as_u64().map(|n| n <= 1),
+        Some(true),
+        "opening a {large_bytes} B model blocks the main thread at most once: {big}"
+    );
+    assert!(
+        many_ms < 2_000.0,
+        "the first page of a 10,000-model tab shows within 2 s (took {many_ms:.0} ms)"
+    );
     if let Some(bytes) = size {
         // The issue's budget is 130 KB; this build misses it (docs/bench/explorer.md says why and
         // what would close the gap). Until then the test holds the line against growth.
-        println!("explorer brotli size: {bytes} B (budget {BUDGET} B, regression ceiling {CEILING} B)");
-        assert!(bytes <= CEILING, "the explorer grew to {bytes} B brotli (ceiling {CEILING} B, budget {BUDGET} B)");
+        println!(
+            "explorer brotli size: {bytes} B (budget {BUDGET} B, regression ceiling {CEILING} B)"
+        );
+        assert!(
+            bytes <= CEILING,
+            "the explorer grew to {bytes} B brotli (ceiling {CEILING} B, budget {BUDGET} B)"
+        );
     }
     b.check_no_console_errors().await;
     b.close().await;

@@ -21,7 +21,13 @@ enum Notice {
 }
 
 #[component]
-pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, editing: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
+pub fn Actions(
+    tab: StoreSlot,
+    id: String,
+    loaded: RwSignal<Option<Loaded>>,
+    editing: RwSignal<bool>,
+    reload: Callback<()>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = StoredValue::new(tab.entry.clone());
     let url = StoredValue::new(store_api::model_url(&tab.entry, &id));
@@ -31,7 +37,11 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
     let confirm_delete = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let conflict = RwSignal::new(false);
-    let targets: Vec<_> = ctx.entries().into_iter().filter(|e| e.id != tab.entry.id).collect();
+    let targets: Vec<_> = ctx
+        .entries()
+        .into_iter()
+        .filter(|e| e.id != tab.entry.id)
+        .collect();
     let target = RwSignal::new(targets.first().map(|t| t.id.clone()).unwrap_or_default());
 
     let copy_url = move |_| {
@@ -54,7 +64,11 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
                 Ok(s) => {
                     let copied = copy_text(&s.url).await.is_ok();
                     shared.try_set(Some((s.url, s.expires_in)));
-                    let msg = if copied { "Share link copied. Anyone with it can read this model until it expires." } else { "Share link ready: copy it from the box." };
+                    let msg = if copied {
+                        "Share link copied. Anyone with it can read this model until it expires."
+                    } else {
+                        "Share link ready: copy it from the box."
+                    };
                     notice.try_set(Notice::Info(msg.into()));
                 }
                 Err(e) => {
@@ -85,11 +99,19 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
     };
 
     let transfer = move |remove_source: bool| {
-        let Some(l) = loaded.get_untracked() else { return };
-        let Some(to) = ctx.slot(&target.get_untracked()) else { return };
+        let Some(l) = loaded.get_untracked() else {
+            return;
+        };
+        let Some(to) = ctx.slot(&target.get_untracked()) else {
+            return;
+        };
         let from = store.get_value();
         busy.set(true);
-        notice.set(Notice::Info(format!("{} to {}…", if remove_source { "Moving" } else { "Copying" }, to.entry.name)));
+        notice.set(Notice::Info(format!(
+            "{} to {}…",
+            if remove_source { "Moving" } else { "Copying" },
+            to.entry.name
+        )));
         leptos::task::spawn_local(async move {
             let created = store_api::create(ctx.session, &to.entry, &l.doc).await;
             ctx.observe(&to.entry.id, created.as_ref().map(|_| ()));
@@ -97,14 +119,20 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
                 Ok(c) => c,
                 Err(e) => {
                     busy.try_set(false);
-                    notice.try_set(Notice::Error(format!("Nothing changed: {} did not take the copy. {e}", to.entry.name)));
+                    notice.try_set(Notice::Error(format!(
+                        "Nothing changed: {} did not take the copy. {e}",
+                        to.entry.name
+                    )));
                     return;
                 }
             };
             ctx.bump(&to.entry.id);
             if !remove_source {
                 busy.try_set(false);
-                notice.try_set(Notice::Info(format!("Copied to {} as {}.", to.entry.name, created.id)));
+                notice.try_set(Notice::Info(format!(
+                    "Copied to {} as {}.",
+                    to.entry.name, created.id
+                )));
                 return;
             }
             // The target holds the model now; only then does the source go.
@@ -127,7 +155,9 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
     };
 
     let save = Callback::new(move |doc: serde_json::Value| {
-        let Some(l) = loaded.get_untracked() else { return };
+        let Some(l) = loaded.get_untracked() else {
+            return;
+        };
         busy.set(true);
         conflict.set(false);
         let store = store.get_value();
@@ -138,7 +168,11 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
             match r {
                 Ok(etag) => {
                     let size = doc.to_string().len();
-                    loaded.try_set(Some(Loaded { doc: Arc::new(doc), etag, size }));
+                    loaded.try_set(Some(Loaded {
+                        doc: Arc::new(doc),
+                        etag,
+                        size,
+                    }));
                     editing.try_set(false);
                     ctx.bump(&store.id);
                     notice.try_set(Notice::Info("Saved.".into()));
@@ -158,10 +192,18 @@ pub fn Actions(tab: StoreSlot, id: String, loaded: RwSignal<Option<Loaded>>, edi
         Notice::Error(e) if editing.get() => Some(e),
         _ => None,
     });
-    let pretty = move || loaded.with_untracked(|l| l.as_ref().map(|l| serde_json::to_string_pretty(&*l.doc).unwrap_or_default()).unwrap_or_default());
+    let pretty = move || {
+        loaded.with_untracked(|l| {
+            l.as_ref()
+                .map(|l| serde_json::to_string_pretty(&*l.doc).unwrap_or_default())
+                .unwrap_or_default()
+        })
+    };
     let writer = move || ctx.session.can_write();
     let has_targets = !targets.is_empty();
-    let pick = ctx.on_pick.map(|p| move |_| p.run((store.get_value().id, id.get_value())));
+    let pick = ctx
+        .on_pick
+        .map(|p| move |_| p.run((store.get_value().id, id.get_value())));
     let store_name = store.with_value(|s| s.name.clone());
 
     view! {
@@ -237,8 +279,12 @@ pub fn Editor(
                 parse_error.set(None);
                 save.run(v);
             }
-            Ok(_) => parse_error.set(Some("A model is a JSON object: start with { and end with }.".into())),
-            Err(e) => parse_error.set(Some(format!("This is not valid JSON: {e}. Fix it and save again."))),
+            Ok(_) => parse_error.set(Some(
+                "A model is a JSON object: start with { and end with }.".into(),
+            )),
+            Err(e) => parse_error.set(Some(format!(
+                "This is not valid JSON: {e}. Fix it and save again."
+            ))),
         }
     };
     view! {

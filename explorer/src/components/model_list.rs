@@ -3,8 +3,8 @@
 //! as smoothly as 10.
 use std::time::Duration;
 
-use leptos::{ev, html, prelude::*};
 use leptos::leptos_dom::helpers::TimeoutHandle;
+use leptos::{ev, html, prelude::*};
 use sa_shared::{
     model::ModelSummary,
     web::{http::ApiError, store_api},
@@ -91,7 +91,9 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                         if reset {
                             // Keep the open model highlighted when it is on the first page.
                             let open = ctx.nav.model.try_get_untracked().flatten();
-                            let at = open.and_then(|id| page.items.iter().position(|m| m.id == id)).unwrap_or(0);
+                            let at = open
+                                .and_then(|id| page.items.iter().position(|m| m.id == id))
+                                .unwrap_or(0);
                             items.try_set(page.items);
                             active.try_set(at);
                         } else {
@@ -125,7 +127,13 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
         if let Some(h) = debounce.get_value() {
             h.clear();
         }
-        let h = set_timeout_with_handle(move || { query.try_set(v); }, DEBOUNCE).ok();
+        let h = set_timeout_with_handle(
+            move || {
+                query.try_set(v);
+            },
+            DEBOUNCE,
+        )
+        .ok();
         debounce.set_value(h);
     };
     on_cleanup(move || {
@@ -166,11 +174,20 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     });
     let visible = move || {
         let (first, last) = range.get();
-        items.with(|v| v[first..last].iter().cloned().enumerate().map(|(k, m)| (first + k, m)).collect::<Vec<_>>())
+        items.with(|v| {
+            v[first..last]
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(k, m)| (first + k, m))
+                .collect::<Vec<_>>()
+        })
     };
 
     let open = move |i: usize| {
-        let Some(m) = items.with_untracked(|v| v.get(i).cloned()) else { return };
+        let Some(m) = items.with_untracked(|v| v.get(i).cloned()) else {
+            return;
+        };
         active.set(i);
         let store = store_id.get_value();
         match ctx.on_pick {
@@ -183,7 +200,9 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     };
 
     let scroll_into_view = move |i: usize| {
-        let Some(el) = viewport.get_untracked() else { return };
+        let Some(el) = viewport.get_untracked() else {
+            return;
+        };
         let top = (i * ROW_H) as i32;
         let cur = el.scroll_top();
         let h = el.client_height();
@@ -327,12 +346,27 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
 fn ListError(error: ApiError, store: String, on_retry: Callback<()>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let (title, next_step) = match error.status {
-        _ if is_outage(&error) => (format!("{store} is unavailable right now."), "The other tabs still work. Try again in a moment.".to_string()),
-        401 => ("Your session has expired.".to_string(), "Sign in again to continue.".to_string()),
-        403 => (format!("Your account may not read {store}."), "Ask an admin for the reader role.".to_string()),
-        _ => (format!("The models in {store} could not be loaded."), "Try again; if it keeps failing, tell an admin what it says below.".to_string()),
+        _ if is_outage(&error) => (
+            format!("{store} is unavailable right now."),
+            "The other tabs still work. Try again in a moment.".to_string(),
+        ),
+        401 => (
+            "Your session has expired.".to_string(),
+            "Sign in again to continue.".to_string(),
+        ),
+        403 => (
+            format!("Your account may not read {store}."),
+            "Ask an admin for the reader role.".to_string(),
+        ),
+        _ => (
+            format!("The models in {store} could not be loaded."),
+            "Try again; if it keeps failing, tell an admin what it says below.".to_string(),
+        ),
     };
-    let login = (error.status == 401).then(|| ctx.session.login_url(&window().location().href().unwrap_or_default()));
+    let login = (error.status == 401).then(|| {
+        ctx.session
+            .login_url(&window().location().href().unwrap_or_default())
+    });
     view! {
         <div class="list-error" role="alert">
             <p><strong>{title}</strong>" "{next_step}</p>
@@ -347,7 +381,11 @@ fn ListError(error: ApiError, store: String, on_retry: Callback<()>) -> impl Int
 fn ListEmpty(query: String, on_clear: Callback<()>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     if query.is_empty() {
-        let hint = if untrack(|| ctx.session.can_write()) { "Create one with “New model”, or copy one here from another store." } else { "Ask someone with the writer role to add one." };
+        let hint = if untrack(|| ctx.session.can_write()) {
+            "Create one with “New model”, or copy one here from another store."
+        } else {
+            "Ask someone with the writer role to add one."
+        };
         view! { <div class="empty-state"><p><strong>"No models here yet."</strong>" "{hint}</p></div> }.into_any()
     } else {
         view! {
@@ -365,7 +403,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

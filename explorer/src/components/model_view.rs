@@ -80,7 +80,11 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                 ctx.observe(&store.id, r.as_ref().map(|_| ()));
                 match r {
                     Ok(f) => {
-                        loaded.try_set(Some(Loaded { doc: Arc::new(f.doc), etag: f.etag, size: f.size }));
+                        loaded.try_set(Some(Loaded {
+                            doc: Arc::new(f.doc),
+                            etag: f.etag,
+                            size: f.size,
+                        }));
                         state.try_set(State::Ready);
                     }
                     Err(e) => {
@@ -189,10 +193,19 @@ pub fn JsonTree(doc: Arc<serde_json::Value>) -> impl IntoView {
 /// than a copy of their subtree, so opening a node costs only its visible children.
 fn node(doc: Arc<serde_json::Value>, path: String, key: Option<String>, depth: usize) -> AnyView {
     use serde_json::Value;
-    let key_view = key.map(|k| view! { <span class="jt-key">{k}</span><span class="jt-colon">": "</span> });
-    let Some(v) = doc.pointer(&path) else { return ().into_any() };
-    let (keys, len, open_char, close_char): (Option<Arc<Vec<String>>>, usize, &str, &str) = match v {
-        Value::Object(m) => (Some(Arc::new(m.keys().cloned().collect())), m.len(), "{", "}"),
+    let key_view =
+        key.map(|k| view! { <span class="jt-key">{k}</span><span class="jt-colon">": "</span> });
+    let Some(v) = doc.pointer(&path) else {
+        return ().into_any();
+    };
+    let (keys, len, open_char, close_char): (Option<Arc<Vec<String>>>, usize, &str, &str) = match v
+    {
+        Value::Object(m) => (
+            Some(Arc::new(m.keys().cloned().collect())),
+            m.len(),
+            "{",
+            "}",
+        ),
         Value::Array(a) => (None, a.len(), "[", "]"),
         scalar => {
             let (class, text) = match scalar {
@@ -216,10 +229,17 @@ fn node(doc: Arc<serde_json::Value>, path: String, key: Option<String>, depth: u
     };
     let open = RwSignal::new(depth == 0 || (depth == 1 && len <= 20));
     let shown = RwSignal::new(CHUNK.min(len));
-    let summary = if keys.is_some() { format!("{len} keys") } else { format!("{len} items") };
+    let summary = if keys.is_some() {
+        format!("{len} keys")
+    } else {
+        format!("{len} items")
+    };
     let child = move |i: usize| {
         let (k, p) = match &keys {
-            Some(keys) => (Some(keys[i].clone()), format!("{path}/{}", keys[i].replace('~', "~0").replace('/', "~1"))),
+            Some(keys) => (
+                Some(keys[i].clone()),
+                format!("{path}/{}", keys[i].replace('~', "~0").replace('/', "~1")),
+            ),
             None => (Some(i.to_string()), format!("{path}/{i}")),
         };
         node(doc.clone(), p, k, depth + 1)

@@ -32,8 +32,12 @@ pub fn Tabs(active: Memo<Option<String>>) -> impl IntoView {
 
     let ids: Vec<String> = slots.iter().map(|s| s.entry.id.clone()).collect();
     let on_keydown = move |e: ev::KeyboardEvent| {
-        let Some(cur) = active.get_untracked() else { return };
-        let Some(i) = ids.iter().position(|id| *id == cur) else { return };
+        let Some(cur) = active.get_untracked() else {
+            return;
+        };
+        let Some(i) = ids.iter().position(|id| *id == cur) else {
+            return;
+        };
         let n = ids.len();
         let next = match e.key().as_str() {
             "ArrowRight" => (i + 1) % n,
@@ -90,7 +94,9 @@ pub fn Tabs(active: Memo<Option<String>>) -> impl IntoView {
 
 fn select(ctx: Ctx, id: &str) {
     ctx.creating.set(false);
-    if ctx.nav.store.get_untracked().as_deref() != Some(id) || ctx.nav.model.get_untracked().is_some() {
+    if ctx.nav.store.get_untracked().as_deref() != Some(id)
+        || ctx.nav.model.get_untracked().is_some()
+    {
         ctx.nav.go(id, None);
     }
     if let Some(slot) = ctx.slot(id) {
@@ -99,7 +105,10 @@ fn select(ctx: Ctx, id: &str) {
 }
 
 fn focus_tab(id: &str) {
-    if let Some(el) = document().get_element_by_id(&format!("tab-{id}")).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+    if let Some(el) = document()
+        .get_element_by_id(&format!("tab-{id}"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
         let _ = el.focus();
     }
 }
@@ -114,8 +123,17 @@ fn check(ctx: Ctx, slot: StoreSlot) {
             Err(e) if is_outage(e) => Health::Down(e.message.clone()),
             Err(e) => Health::Down(format!("{} ({})", e.message, e.status)),
         };
-        let need_info = health == Health::Up && untrack(|| ctx.session.is_signed_in()) && slot.status.try_with_untracked(|s| s.info.is_none()).unwrap_or(false);
-        slot.status.try_update(|s| if s.health != health { s.health = health });
+        let need_info = health == Health::Up
+            && untrack(|| ctx.session.is_signed_in())
+            && slot
+                .status
+                .try_with_untracked(|s| s.info.is_none())
+                .unwrap_or(false);
+        slot.status.try_update(|s| {
+            if s.health != health {
+                s.health = health
+            }
+        });
         if need_info {
             if let Ok(info) = store_api::info(ctx.session, &slot.entry).await {
                 slot.status.try_update(|s| s.info = Some(info));

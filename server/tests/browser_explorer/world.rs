@@ -24,9 +24,17 @@ impl World {
         let redis = Redis::start();
         let postgres = Postgres::start();
         let database_url = postgres.create_database("explorer");
-        let stack = Stack::start_with(Options { redis_url: Some(redis.url()), database_url: Some(database_url) }).await;
+        let stack = Stack::start_with(Options {
+            redis_url: Some(redis.url()),
+            database_url: Some(database_url),
+        })
+        .await;
         stack.add_user(USER, PASSWORD, &["writer"]).await;
-        World { stack, redis, _postgres: postgres }
+        World {
+            stack,
+            redis,
+            _postgres: postgres,
+        }
     }
 
     pub fn url(&self, sub: &str, path: &str) -> String {
@@ -43,15 +51,25 @@ impl World {
             .send()
             .await
             .expect("login over HTTP");
-        assert!(login.status().is_success(), "login over HTTP: {}", login.status());
-        login.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+        assert!(
+            login.status().is_success(),
+            "login over HTTP: {}",
+            login.status()
+        );
+        login.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// The names of the models a store holds (first 100), asked over HTTP.
     pub async fn names_in(&self, store: &str) -> Vec<String> {
         let page: Value = self
             .http()
-            .get(self.url("store", &format!("/{store}/api/model?view=summary&limit=100")))
+            .get(self.url(
+                "store",
+                &format!("/{store}/api/model?view=summary&limit=100"),
+            ))
             .bearer_auth(self.token().await)
             .send()
             .await
@@ -59,7 +77,12 @@ impl World {
             .json()
             .await
             .expect("a summary page");
-        let mut names: Vec<String> = page["items"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap_or_default().to_string()).collect();
+        let mut names: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap_or_default().to_string())
+            .collect();
         names.sort();
         names
     }
@@ -69,9 +92,26 @@ impl World {
         let http = self.http();
         let token = self.token().await;
         let url = self.url("store", &format!("/{store}/api/model/{id}"));
-        let got = http.get(&url).bearer_auth(&token).send().await.expect("GET the model");
-        let etag = got.headers().get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_string();
-        let put = http.put(&url).bearer_auth(&token).header("If-Match", etag).json(&json!({"name": name})).send().await.expect("PUT the model");
+        let got = http
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET the model");
+        let etag = got
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .expect("an ETag")
+            .to_string();
+        let put = http
+            .put(&url)
+            .bearer_auth(&token)
+            .header("If-Match", etag)
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .expect("PUT the model");
         assert_eq!(put.status(), 200, "rename over HTTP");
     }
 
@@ -86,7 +126,10 @@ impl World {
             .await
             .expect("POST a model");
         assert_eq!(resp.status(), 201, "create a model in {store}");
-        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+        resp.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Creates `n` small models named `{prefix} {i:05}` in a store, 16 requests at a time.
@@ -98,8 +141,13 @@ impl World {
         for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
             let mut set = tokio::task::JoinSet::new();
             for &i in chunk {
-                let req = http.post(&url).bearer_auth(&token).json(&json!({"name": format!("{prefix} {i:05}"), "i": i}));
-                set.spawn(async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) });
+                let req = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"name": format!("{prefix} {i:05}"), "i": i}));
+                set.spawn(
+                    async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) },
+                );
             }
             while let Some(status) = set.join_next().await {
                 let status = status.expect("seeding task");
@@ -108,7 +156,12 @@ impl World {
                 }
             }
         }
-        assert!(failed.is_empty(), "seeding {n} models into {store}: {} requests failed, e.g. status {}", failed.len(), failed[0]);
+        assert!(
+            failed.is_empty(),
+            "seeding {n} models into {store}: {} requests failed, e.g. status {}",
+            failed.len(),
+            failed[0]
+        );
     }
 
     pub fn http(&self) -> reqwest::Client {
@@ -119,4 +172,3 @@ impl World {
         b.build().expect("reqwest client")
     }
 }
-
