@@ -2,7 +2,7 @@
 //! activation), each showing its backend and health.
 use std::time::Duration;
 
-use leptos::{ev, prelude::*};
+use leptos::{ev, html, prelude::*};
 use sa_shared::web::store_api;
 use wasm_bindgen::JsCast;
 
@@ -26,7 +26,16 @@ pub fn Tabs(active: Memo<Option<String>>) -> impl IntoView {
         ctx.session.is_signed_in();
         check_all();
     });
-    if let Ok(h) = set_interval_with_handle(check_all, HEALTH_EVERY) {
+    // Only while on screen: the client keeps the explorer in a closed dialog between uses.
+    let tablist = NodeRef::<html::Div>::new();
+    let check_if_shown = move || {
+        if let Some(Some(el)) = tablist.try_get_untracked() {
+            if el.offset_parent().is_some() {
+                check_all();
+            }
+        }
+    };
+    if let Ok(h) = set_interval_with_handle(check_if_shown, HEALTH_EVERY) {
         on_cleanup(move || h.clear());
     }
 
@@ -53,7 +62,7 @@ pub fn Tabs(active: Memo<Option<String>>) -> impl IntoView {
     };
 
     view! {
-        <div role="tablist" aria-label="Storage systems" class="tabs" on:keydown=on_keydown>
+        <div role="tablist" aria-label="Storage systems" class="tabs" node_ref=tablist on:keydown=on_keydown>
             {slots.into_iter().map(|slot| {
                 let id = slot.entry.id.clone();
                 let selected = {
