@@ -97,6 +97,10 @@ fn SignInPrompt(session: Session) -> impl IntoView {
         <div class="empty-state signin">
             <p>"You are not signed in. Sign in to browse and edit the models in every store; you will come back here afterwards."</p>
             <a class="button" href=href>"Sign in"</a>
+            // Not "signed out" but "could not ask": say so, or the user signs in for nothing.
+            {move || session.last_error().map(|e| view! {
+                <p class="error" role="alert">"Your session could not be checked: "{e.message}</p>
+            })}
         </div>
     }
 }
