@@ -1,0 +1,409 @@
+//! The model resource: `/api/model` and `/api/model/{id}`.
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    body::Body,
+    extract::{Path, Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    Json,
+};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use sa_shared::model::{ModelCreated, ModelSummary, SummaryPage};
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::App;
+use crate::store::{
+    backend::{etag_of, new_id, now_millis, Backend, Deleted, Expect, ListQuery, NewDoc, Written},
+    error::StoreError,
+    urls::BaseUrl,
+};
+
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 1000;
+const MAX_QUERY_CHARS: usize = 200;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+type RawId = std::result::Result<Path<String>, axum::extract::rejection::PathRejection>;
+
+/// The `{id}` of the path as a UUID (any spelling), or 400.
+fn parse_id(raw: RawId) -> Result<(Uuid, String)> {
+    let Path(raw) = raw.map_err(|_| StoreError::bad_id("(not valid UTF-8)"))?;
+    let id = Uuid::parse_str(&raw).map_err(|_| StoreError::bad_id(&raw))?;
+    Ok((id, raw))
+}
+
+fn quoted(etag: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{etag}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+/// The entity tags of an `If-Match` / `If-None-Match` list: `None` for `*`. Weak tags are kept
+/// with their `W/` so a strong comparison (If-Match) never matches them.
+fn etag_list(value: &str) -> Option<Vec<String>> {
+    if value.trim() == "*" {
+        return None;
+    }
+    Some(
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                if t.starts_with("W/") {
+                    t.to_string()
+                } else {
+                    t.trim_matches('"').to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>> {
+    match headers.get(&name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| {
+            StoreError::bad_request(
+                "bad_header",
+                format!("the {name} header is not readable text"),
+            )
+        }),
+    }
+}
+
+/// What `If-Match` asks of a write (`Anything` without it).
+fn expectation(headers: &HeaderMap) -> Result<Expect> {
+    Ok(match header_str(headers, header::IF_MATCH)? {
+        None => Expect::Anything,
+        Some(v) => match etag_list(v) {
+            None => Expect::Exists,
+            Some(tags) => Expect::Etag(tags),
+        },
+    })
+}
+
+/// Cursors are opaque to clients: the last id of a page, base64url-encoded.
+fn encode_cursor(id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+fn decode_cursor(raw: &str) -> Result<Uuid> {
+    let bad = || {
+        StoreError::bad_request(
+            "bad_cursor",
+            "the cursor (after=) is not one this store issued; start again without it",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| bad())?;
+    Uuid::from_slice(&bytes).map_err(|_| bad())
+}
+
+/// Reads a JSON object body within the limit and prepares it for the backend.
+/// `id` is the model's id, whose display name is the id when the document has no string `name`.
+async fn read_document(
+    app: &App<impl Backend>,
+    headers: &HeaderMap,
+    body: Body,
+    id: Uuid,
+) -> Result<NewDoc> {
+    let content_type = header_str(headers, header::CONTENT_TYPE)?.unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json"
+        && !(essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        return Err(StoreError::unsupported_media_type());
+    }
+    let limit = app.body_limit;
+    if let Some(len) =
+        header_str(headers, header::CONTENT_LENGTH)?.and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(StoreError::too_large(limit));
+        }
+    }
+    let body: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(StoreError::too_large(limit))
+        }
+        Err(e) => {
+            return Err(StoreError::bad_request(
+                "bad_body",
+                format!("the request body could not be read: {e}"),
+            ))
+        }
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        StoreError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    if !doc.is_object() {
+        return Err(StoreError::bad_request(
+            "not_an_object",
+            "a model is a JSON object ({…}), not an array, string, number or null",
+        ));
+    }
+    if has_nul(&doc) {
+        // PostgreSQL's JSONB can't hold U+0000; refuse it everywhere so the backends agree.
+        return Err(StoreError::bad_request(
+            "nul_character",
+            "the document contains the character U+0000, which the store does not keep",
+        ));
+    }
+    let name = sa_shared::model::display_name(&doc, &id.hyphenated().to_string());
+    Ok(NewDoc {
+        etag: etag_of(&body),
+        body,
+        name,
+        updated: now_millis(),
+    })
+}
+
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(has_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+fn created_response(status: StatusCode, base: &BaseUrl, id: Uuid, etag: &str) -> Response {
+    let url = base.model(&id);
+    let mut res = (
+        status,
+        Json(ModelCreated {
+            id: id.hyphenated().to_string(),
+            url: url.clone(),
+        }),
+    )
+        .into_response();
+    res.headers_mut().insert(header::ETAG, quoted(etag));
+    if status == StatusCode::CREATED {
+        if let Ok(v) = HeaderValue::from_str(&url) {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    res
+}
+
+/// `GET /api/model`: the original array of absolute URLs, or with `view=summary` one page of
+/// summaries.
+pub async fn index<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: std::result::Result<
+        Query<HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response> {
+    let Query(params) = query.map_err(|e| {
+        StoreError::bad_request(
+            "bad_query",
+            format!("the query string is not readable: {e}"),
+        )
+    })?;
+    let base = BaseUrl::from_request(&headers, &uri)?;
+    match params.get("view").map(String::as_str) {
+        None | Some("") | Some("urls") => {
+            let ids = app.backend.ids().await?;
+            Ok(Json(ids.iter().map(|id| base.model(id)).collect::<Vec<_>>()).into_response())
+        }
+        Some("summary") => {
+            let limit = match params.get("limit").map(String::as_str) {
+                None | Some("") => DEFAULT_LIMIT,
+                Some(raw) => match raw.parse::<usize>() {
+                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                    _ => {
+                        return Err(StoreError::bad_request(
+                            "bad_limit",
+                            format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                        ))
+                    }
+                },
+            };
+            let after = match params.get("after").map(String::as_str) {
+                None | Some("") => None,
+                Some(raw) => Some(decode_cursor(raw)?),
+            };
+            let q = params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty());
+            if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+                return Err(StoreError::bad_request(
+                    "bad_query",
+                    format!("q is longer than {MAX_QUERY_CHARS} characters"),
+                ));
+            }
+            let page = app
+                .backend
+                .list(ListQuery {
+                    after,
+                    limit,
+                    q: q.map(crate::store::backend::search_key),
+                })
+                .await?;
+            let items = page
+                .items
+                .into_iter()
+                .map(|m| ModelSummary {
+                    url: base.model(&m.id),
+                    id: m.id.hyphenated().to_string(),
+                    name: m.name,
+                    updated: m.updated.format(&Rfc3339).unwrap_or_default(),
+                    size: m.size,
+                    etag: m.etag,
+                })
+                .collect();
+            Ok(Json(SummaryPage {
+                items,
+                next: page.next.map(encode_cursor),
+                total: page.total,
+            })
+            .into_response())
+        }
+        Some(other) => Err(StoreError::bad_request(
+            "bad_view",
+            format!("view={other:?} is unknown; use view=summary or leave it out"),
+        )),
+    }
+}
+
+/// `POST /api/model`: stores a new model under a new id.
+pub async fn create<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response> {
+    let base = BaseUrl::from_request(&headers, &uri)?;
+    let id = new_id();
+    let doc = read_document(&app, &headers, body, id).await?;
+    let etag = doc.etag.clone();
+    match app.backend.put(id, doc, Expect::Absent).await? {
+        Written::Created | Written::Updated => {
+            Ok(created_response(StatusCode::CREATED, &base, id, &etag))
+        }
+        // A fresh UUIDv7 colliding means the clock or the RNG is broken; let the client retry.
+        Written::PreconditionFailed => Err(StoreError::new(
+            StatusCode::CONFLICT,
+            "id_conflict",
+            "a model with the new id already exists; send the request again",
+        )),
+    }
+}
+
+/// `GET /api/model/{id}`: the document and its ETag, or 304 for a matching `If-None-Match`.
+pub async fn show<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    raw: RawId,
+    req: axum::extract::Request,
+) -> Result<Response> {
+    // The whole request rather than a `HeaderMap` extractor, which would copy every header.
+    let headers = req.headers();
+    let (id, raw) = parse_id(raw)?;
+    let stored = app
+        .backend
+        .get(id)
+        .await?
+        .ok_or_else(|| StoreError::not_found(&raw))?;
+    let etag = quoted(&stored.etag);
+    if let Some(v) = header_str(headers, header::IF_NONE_MATCH)? {
+        // Weak comparison: W/"x" matches "x".
+        let hit = match etag_list(v) {
+            None => true,
+            Some(tags) => tags
+                .iter()
+                .any(|t| t.trim_start_matches("W/").trim_matches('"') == stored.etag),
+        };
+        if hit {
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        }
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag),
+            // Share links put a token in the URL: keep the document out of shared caches.
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            ),
+        ],
+        stored.body,
+    )
+        .into_response())
+}
+
+/// `PUT /api/model/{id}`: replaces the model (or creates it under that id); with `If-Match`,
+/// only if it hasn't changed since.
+pub async fn replace<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    raw: RawId,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response> {
+    let (id, _) = parse_id(raw)?;
+    let base = BaseUrl::from_request(&headers, &uri)?;
+    let expect = expectation(&headers)?;
+    let doc = read_document(&app, &headers, body, id).await?;
+    let etag = doc.etag.clone();
+    match app.backend.put(id, doc, expect).await? {
+        Written::Created => Ok(created_response(StatusCode::CREATED, &base, id, &etag)),
+        Written::Updated => Ok(created_response(StatusCode::OK, &base, id, &etag)),
+        Written::PreconditionFailed => Err(StoreError::precondition_failed()),
+    }
+}
+
+/// `DELETE /api/model/{id}` (with an optional `If-Match`).
+pub async fn destroy<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    raw: RawId,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let (id, raw) = parse_id(raw)?;
+    match app.backend.delete(id, expectation(&headers)?).await? {
+        Deleted::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
+        Deleted::NotFound => Err(StoreError::not_found(&raw)),
+        Deleted::PreconditionFailed => Err(StoreError::precondition_failed()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        let id = new_id();
+        assert_eq!(decode_cursor(&encode_cursor(id)).unwrap(), id);
+        assert!(decode_cursor("not a cursor").is_err());
+        assert!(decode_cursor("AAAA").is_err());
+    }
+
+    #[test]
+    fn etag_lists() {
+        assert_eq!(etag_list("*"), None);
+        assert_eq!(
+            etag_list("\"a\", W/\"b\"").unwrap(),
+            vec!["a".to_string(), "W/\"b\"".to_string()]
+        );
+    }
+}
