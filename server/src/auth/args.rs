@@ -17,10 +17,19 @@ pub struct Args {
     #[arg(long, env = "SA_DATA_DIR", default_value = "data/auth")]
     pub data_dir: PathBuf,
     /// Public base URL of this service: the `iss` of its tokens, e.g. https://auth.example.com.
-    #[arg(long, env = "SA_ISSUER", default_value = "http://auth.sa.localhost:8080")]
+    #[arg(
+        long,
+        env = "SA_ISSUER",
+        default_value = "http://auth.sa.localhost:8080"
+    )]
     pub issuer: String,
     /// Origins of the browser apps (CORS with credentials, and the CSRF check), comma separated.
-    #[arg(long, env = "SA_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "http://client.sa.localhost:8080,http://explorer.sa.localhost:8080")]
+    #[arg(
+        long,
+        env = "SA_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "http://client.sa.localhost:8080,http://explorer.sa.localhost:8080"
+    )]
     pub allowed_origins: Vec<String>,
     /// Whether anyone may create an account with POST /api/register.
     #[arg(long, env = "SA_REGISTRATION", default_value = "on")]

@@ -8,7 +8,11 @@ use http::HeaderMap;
 
 use super::error::AuthError;
 
-pub fn check_origin(headers: &HeaderMap, allowed: &[String], own_origin: &str) -> Result<(), AuthError> {
+pub fn check_origin(
+    headers: &HeaderMap,
+    allowed: &[String],
+    own_origin: &str,
+) -> Result<(), AuthError> {
     match headers.get(http::header::ORIGIN) {
         Some(origin) => {
             let origin = origin.to_str().unwrap_or_default();
@@ -19,7 +23,10 @@ pub fn check_origin(headers: &HeaderMap, allowed: &[String], own_origin: &str) -
             }
         }
         None => match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-            Some("cross-site") => Err(AuthError::forbidden("forbidden_origin", "cross-site requests may not use the sign-in cookie")),
+            Some("cross-site") => Err(AuthError::forbidden(
+                "forbidden_origin",
+                "cross-site requests may not use the sign-in cookie",
+            )),
             _ => Ok(()),
         },
     }
@@ -41,20 +48,52 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), http::HeaderValue::from_static(v))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    http::HeaderValue::from_static(v),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn origins() {
         let allowed = vec!["http://client.sa.localhost:8080".to_string()];
         let own = "http://auth.sa.localhost:8080";
-        assert!(check_origin(&headers(&[("origin", "http://client.sa.localhost:8080")]), &allowed, own).is_ok());
+        assert!(check_origin(
+            &headers(&[("origin", "http://client.sa.localhost:8080")]),
+            &allowed,
+            own
+        )
+        .is_ok());
         assert!(check_origin(&headers(&[("origin", own)]), &allowed, own).is_ok());
-        assert!(check_origin(&headers(&[("origin", "http://client.sa.localhost:9090")]), &allowed, own).is_err(), "the port is part of the origin");
+        assert!(
+            check_origin(
+                &headers(&[("origin", "http://client.sa.localhost:9090")]),
+                &allowed,
+                own
+            )
+            .is_err(),
+            "the port is part of the origin"
+        );
         assert!(check_origin(&headers(&[("origin", "null")]), &allowed, own).is_err());
-        assert!(check_origin(&headers(&[]), &allowed, own).is_ok(), "non-browser clients send no Origin");
-        assert!(check_origin(&headers(&[("sec-fetch-site", "cross-site")]), &allowed, own).is_err());
-        assert_eq!(origin_of("https://auth.example.com/"), "https://auth.example.com");
-        assert_eq!(origin_of("http://auth.sa.localhost:8080/x"), "http://auth.sa.localhost:8080");
+        assert!(
+            check_origin(&headers(&[]), &allowed, own).is_ok(),
+            "non-browser clients send no Origin"
+        );
+        assert!(
+            check_origin(&headers(&[("sec-fetch-site", "cross-site")]), &allowed, own).is_err()
+        );
+        assert_eq!(
+            origin_of("https://auth.example.com/"),
+            "https://auth.example.com"
+        );
+        assert_eq!(
+            origin_of("http://auth.sa.localhost:8080/x"),
+            "http://auth.sa.localhost:8080"
+        );
     }
 }

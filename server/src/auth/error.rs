@@ -32,16 +32,28 @@ pub enum AuthError {
 
 impl AuthError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        AuthError::BadRequest { code, message: message.into() }
+        AuthError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        AuthError::Unauthorized { code, message: message.into() }
+        AuthError::Unauthorized {
+            code,
+            message: message.into(),
+        }
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        AuthError::Forbidden { code, message: message.into() }
+        AuthError::Forbidden {
+            code,
+            message: message.into(),
+        }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        AuthError::Conflict { code, message: message.into() }
+        AuthError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         AuthError::NotFound(message.into())
@@ -66,7 +78,9 @@ impl From<super::storage::StorageError> for AuthError {
     fn from(e: super::storage::StorageError) -> Self {
         use super::storage::StorageError;
         match e {
-            StorageError::UsernameTaken => AuthError::conflict("username_taken", "that username is taken; choose another"),
+            StorageError::UsernameTaken => {
+                AuthError::conflict("username_taken", "that username is taken; choose another")
+            }
             StorageError::Unavailable(m) => {
                 tracing::error!(error = %m, "auth storage unavailable");
                 AuthError::Unavailable("the user store is unavailable; try again shortly".into())
@@ -88,10 +102,12 @@ impl IntoResponse for AuthError {
         let mut res = crate::serve::json_error(status, code, message);
         match &self {
             AuthError::RateLimited { retry_after } => {
-                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             AuthError::Unauthorized { .. } => {
-                res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}
         }

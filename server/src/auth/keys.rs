@@ -54,12 +54,19 @@ struct KeyEntry {
 impl Manifest {
     /// The key that signs at `t`: the latest one already activated.
     fn signing_at(&self, t: i64) -> Option<&KeyEntry> {
-        self.keys.iter().filter(|k| k.activates <= t).max_by_key(|k| (k.activates, k.created))
+        self.keys
+            .iter()
+            .filter(|k| k.activates <= t)
+            .max_by_key(|k| (k.activates, k.created))
     }
 
     /// When `key` stopped signing (its successor's activation), if it has.
     fn retired_at(&self, key: &KeyEntry) -> Option<i64> {
-        self.keys.iter().filter(|k| (k.activates, k.created) > (key.activates, key.created)).map(|k| k.activates).min()
+        self.keys
+            .iter()
+            .filter(|k| (k.activates, k.created) > (key.activates, key.created))
+            .map(|k| k.activates)
+            .min()
     }
 }
 
@@ -73,10 +80,20 @@ pub fn ensure(data_dir: &Path) -> anyhow::Result<bool> {
     if dir.join(MANIFEST).exists() {
         return Ok(false);
     }
-    create_private_dir(&dir).with_context(|| format!("cannot create the key directory {}", dir.display()))?;
+    create_private_dir(&dir)
+        .with_context(|| format!("cannot create the key directory {}", dir.display()))?;
     let kid = generate(&dir)?;
     let t = now();
-    write_manifest(&dir, &Manifest { keys: vec![KeyEntry { kid, created: t, activates: t }] })?;
+    write_manifest(
+        &dir,
+        &Manifest {
+            keys: vec![KeyEntry {
+                kid,
+                created: t,
+                activates: t,
+            }],
+        },
+    )?;
     Ok(true)
 }
 
@@ -97,7 +114,11 @@ pub fn rotate(data_dir: &Path, activate_in_secs: u64) -> anyhow::Result<Rotation
     let kid = generate(&dir)?;
     let t = now();
     let activates = t + activate_in_secs as i64;
-    manifest.keys.push(KeyEntry { kid: kid.clone(), created: t, activates });
+    manifest.keys.push(KeyEntry {
+        kid: kid.clone(),
+        created: t,
+        activates,
+    });
     write_manifest(&dir, &manifest)?;
     // Only after the manifest names the new key: a crash before this point leaves an unused key
     // file behind, never a manifest whose signing key has no private half.
@@ -112,8 +133,12 @@ fn remove_superseded_private_keys(dir: &Path, manifest: &Manifest, t: i64) {
             let path = dir.join(format!("{}.key.pem", k.kid));
             if path.exists() {
                 match std::fs::remove_file(&path) {
-                    Ok(()) => tracing::info!(kid = %k.kid, "retired signing key: private key deleted"),
-                    Err(e) => tracing::warn!(kid = %k.kid, error = %e, "cannot delete a retired private key"),
+                    Ok(()) => {
+                        tracing::info!(kid = %k.kid, "retired signing key: private key deleted")
+                    }
+                    Err(e) => {
+                        tracing::warn!(kid = %k.kid, error = %e, "cannot delete a retired private key")
+                    }
                 }
             }
         }
@@ -123,27 +148,37 @@ fn remove_superseded_private_keys(dir: &Path, manifest: &Manifest, t: i64) {
 fn generate(dir: &Path) -> anyhow::Result<String> {
     use p256::pkcs8::{EncodePrivateKey, LineEnding};
     let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
-    let pem = secret.to_pkcs8_pem(LineEnding::LF).context("cannot encode the new key")?;
+    let pem = secret
+        .to_pkcs8_pem(LineEnding::LF)
+        .context("cannot encode the new key")?;
     let encoding = EncodingKey::from_ec_pem(pem.as_bytes()).context("cannot load the new key")?;
-    let mut jwk = Jwk::from_encoding_key(&encoding, ALGORITHM).context("cannot derive the public JWK")?;
+    let mut jwk =
+        Jwk::from_encoding_key(&encoding, ALGORITHM).context("cannot derive the public JWK")?;
     // RFC 7638 thumbprint: stable, derived from the key itself, nothing to keep in sync.
-    let kid = jwk.thumbprint(ThumbprintHash::SHA256).context("cannot compute the key thumbprint")?;
+    let kid = jwk
+        .thumbprint(ThumbprintHash::SHA256)
+        .context("cannot compute the key thumbprint")?;
     jwk.common.key_id = Some(kid.clone());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     write_private_atomic(&dir.join(format!("{kid}.key.pem")), pem.as_bytes())?;
-    write_private_atomic(&dir.join(format!("{kid}.jwk.json")), &serde_json::to_vec_pretty(&jwk)?)?;
+    write_private_atomic(
+        &dir.join(format!("{kid}.jwk.json")),
+        &serde_json::to_vec_pretty(&jwk)?,
+    )?;
     Ok(kid)
 }
 
 fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
     let path = dir.join(MANIFEST);
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a valid key manifest", path.display()))
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a valid key manifest", path.display()))
 }
 
 fn write_manifest(dir: &Path, m: &Manifest) -> anyhow::Result<()> {
     let path = dir.join(MANIFEST);
-    write_private_atomic(&path, &serde_json::to_vec_pretty(m)?).with_context(|| format!("cannot write {}", path.display()))
+    write_private_atomic(&path, &serde_json::to_vec_pretty(m)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn now() -> i64 {
@@ -193,7 +228,12 @@ impl KeyRing {
         ensure(data_dir)?;
         let dir = keys_dir(data_dir);
         let loaded = load(&dir)?;
-        Ok(KeyRing { dir, retention: retention_secs as i64, loaded: RwLock::new(loaded), jwks_cache: RwLock::new(None) })
+        Ok(KeyRing {
+            dir,
+            retention: retention_secs as i64,
+            loaded: RwLock::new(loaded),
+            jwks_cache: RwLock::new(None),
+        })
     }
 
     /// Re-reads the keys when the manifest changed on disk (after `rotate-key`), and deletes
@@ -207,7 +247,9 @@ impl KeyRing {
         }
         let l = self.read();
         let t = now();
-        if l.keys.iter().any(|k| k.encoding.is_some() && l.manifest.retired_at(&k.entry).is_some_and(|r| r <= t)) {
+        if l.keys.iter().any(|k| {
+            k.encoding.is_some() && l.manifest.retired_at(&k.entry).is_some_and(|r| r <= t)
+        }) {
             remove_superseded_private_keys(&self.dir, &l.manifest, t);
             drop(l);
             let loaded = load(&self.dir)?;
@@ -224,7 +266,10 @@ impl KeyRing {
     pub fn sign<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
         let l = self.read();
         let key = l.signing(now()).context("no signing key is active")?;
-        let encoding = key.encoding.as_ref().with_context(|| format!("the private key of {} is missing", key.entry.kid))?;
+        let encoding = key
+            .encoding
+            .as_ref()
+            .with_context(|| format!("the private key of {} is missing", key.entry.kid))?;
         let mut header = jsonwebtoken::Header::new(ALGORITHM);
         header.kid = Some(key.entry.kid.clone());
         Ok(jsonwebtoken::encode(&header, claims, encoding)?)
@@ -232,47 +277,78 @@ impl KeyRing {
 
     /// The `kid` of the key that signs now.
     pub fn active_kid(&self) -> String {
-        self.read().signing(now()).map(|k| k.entry.kid.clone()).unwrap_or_default()
+        self.read()
+            .signing(now())
+            .map(|k| k.entry.kid.clone())
+            .unwrap_or_default()
     }
 
     /// Published: not yet signing, signing, or retired for less than the retention time.
     fn published(&self, manifest: &Manifest, k: &KeyEntry, t: i64) -> bool {
-        manifest.retired_at(k).is_none_or(|r| t < r + self.retention)
+        manifest
+            .retired_at(k)
+            .is_none_or(|r| t < r + self.retention)
     }
 
     fn published_keys(&self, t: i64) -> Vec<(String, Jwk, DecodingKey)> {
         let l = self.read();
-        l.keys.iter().filter(|k| self.published(&l.manifest, &k.entry, t)).map(|k| (k.entry.kid.clone(), k.jwk.clone(), k.decoding.clone())).collect()
+        l.keys
+            .iter()
+            .filter(|k| self.published(&l.manifest, &k.entry, t))
+            .map(|k| (k.entry.kid.clone(), k.jwk.clone(), k.decoding.clone()))
+            .collect()
     }
 
     /// The public key with this `kid`, if it is still published.
     pub fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
         let t = now();
         let l = self.read();
-        l.keys.iter().find(|k| k.entry.kid == kid && self.published(&l.manifest, &k.entry, t)).map(|k| k.decoding.clone())
+        l.keys
+            .iter()
+            .find(|k| k.entry.kid == kid && self.published(&l.manifest, &k.entry, t))
+            .map(|k| k.decoding.clone())
     }
 
     /// The JWKS: keys about to sign, the signing key, and retired keys whose tokens may live.
     pub fn jwks(&self) -> JwkSet {
-        JwkSet { keys: self.published_keys(now()).into_iter().map(|(_, jwk, _)| jwk).collect() }
+        JwkSet {
+            keys: self
+                .published_keys(now())
+                .into_iter()
+                .map(|(_, jwk, _)| jwk)
+                .collect(),
+        }
     }
 
     /// The JWKS serialized, rebuilt only when the set of published keys changes.
     pub fn jwks_document(&self) -> Arc<JwksDocument> {
         let keys = self.published_keys(now());
         let kids: Vec<String> = keys.iter().map(|(kid, _, _)| kid.clone()).collect();
-        if let Some((cached_kids, doc)) = self.jwks_cache.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some((cached_kids, doc)) = self
+            .jwks_cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             if *cached_kids == kids {
                 return doc.clone();
             }
         }
         use base64::Engine;
         use sha2::Digest;
-        let set = JwkSet { keys: keys.into_iter().map(|(_, jwk, _)| jwk).collect() };
+        let set = JwkSet {
+            keys: keys.into_iter().map(|(_, jwk, _)| jwk).collect(),
+        };
         let body = serde_json::to_vec(&set).unwrap_or_else(|_| b"{\"keys\":[]}".to_vec());
         let digest = sha2::Sha256::digest(&body);
-        let etag = format!("\"{}\"", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]));
-        let doc = Arc::new(JwksDocument { body: body.into(), etag });
+        let etag = format!(
+            "\"{}\"",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+        );
+        let doc = Arc::new(JwksDocument {
+            body: body.into(),
+            etag,
+        });
         *self.jwks_cache.write().unwrap_or_else(|p| p.into_inner()) = Some((kids, doc.clone()));
         doc
     }
@@ -291,31 +367,53 @@ fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let stamp = manifest_stamp(dir);
     let manifest = read_manifest(dir)?;
     let t = now();
-    let signing = manifest.signing_at(t).map(|k| k.kid.clone()).context("the key manifest has no key that signs now")?;
+    let signing = manifest
+        .signing_at(t)
+        .map(|k| k.kid.clone())
+        .context("the key manifest has no key that signs now")?;
     let mut keys = Vec::new();
     for entry in &manifest.keys {
         let path = dir.join(format!("{}.jwk.json", entry.kid));
         let retired = manifest.retired_at(entry).is_some_and(|r| r <= t);
-        let jwk: Jwk = match std::fs::read(&path).map_err(anyhow::Error::from).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
+        let jwk: Jwk = match std::fs::read(&path)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| Ok(serde_json::from_slice(&b)?))
+        {
             Ok(j) => j,
             Err(e) if retired => {
                 tracing::warn!(kid = %entry.kid, error = %e, "retired public key unreadable; leaving it out of the JWKS");
                 continue;
             }
-            Err(e) => return Err(e.context(format!("cannot read the public key {}", path.display()))),
+            Err(e) => {
+                return Err(e.context(format!("cannot read the public key {}", path.display())))
+            }
         };
-        let decoding = DecodingKey::from_jwk(&jwk).with_context(|| format!("{} is not a usable JWK", path.display()))?;
+        let decoding = DecodingKey::from_jwk(&jwk)
+            .with_context(|| format!("{} is not a usable JWK", path.display()))?;
         let pem_path = dir.join(format!("{}.key.pem", entry.kid));
         let encoding = if retired {
             None
         } else {
-            let pem = std::fs::read(&pem_path).with_context(|| format!("the private key {} is missing", pem_path.display()))?;
-            Some(EncodingKey::from_ec_pem(&pem).with_context(|| format!("{} is not an EC private key", pem_path.display()))?)
+            let pem = std::fs::read(&pem_path)
+                .with_context(|| format!("the private key {} is missing", pem_path.display()))?;
+            Some(
+                EncodingKey::from_ec_pem(&pem)
+                    .with_context(|| format!("{} is not an EC private key", pem_path.display()))?,
+            )
         };
-        keys.push(Key { entry: entry.clone(), jwk, decoding, encoding });
+        keys.push(Key {
+            entry: entry.clone(),
+            jwk,
+            decoding,
+            encoding,
+        });
     }
     if !keys.iter().any(|k| k.entry.kid == signing) {
         anyhow::bail!("the signing key {signing} has no readable public key");
     }
-    Ok(Loaded { stamp, manifest, keys })
+    Ok(Loaded {
+        stamp,
+        manifest,
+        keys,
+    })
 }

@@ -60,7 +60,11 @@ pub struct Config {
 
 impl Config {
     /// Production defaults (OWASP argon2 cost, 15-minute access tokens).
-    pub fn new(data_dir: PathBuf, issuer: impl Into<String>, allowed_origins: Vec<String>) -> Config {
+    pub fn new(
+        data_dir: PathBuf,
+        issuer: impl Into<String>,
+        allowed_origins: Vec<String>,
+    ) -> Config {
         Config {
             data_dir,
             issuer: issuer.into().trim_end_matches('/').to_string(),
@@ -80,15 +84,30 @@ impl Config {
     }
 
     fn from_args(a: &Args) -> Config {
-        let mut c = Config::new(a.data_dir.clone(), a.issuer.clone(), a.allowed_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect());
+        let mut c = Config::new(
+            a.data_dir.clone(),
+            a.issuer.clone(),
+            a.allowed_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        );
         c.registration = a.registration == Switch::On;
         c.database_url = a.database_url.clone();
         c.access_ttl = a.access_ttl;
         c.refresh_ttl = a.refresh_ttl;
         c.share_ttl = a.share_ttl.min(tokens::MAX_SHARE_TTL);
-        c.limits = Limits { per_ip_per_minute: a.rate_ip_per_minute, per_account_per_minute: a.rate_account_per_minute };
+        c.limits = Limits {
+            per_ip_per_minute: a.rate_ip_per_minute,
+            per_account_per_minute: a.rate_account_per_minute,
+        };
         c.trust_forwarded_for = a.trust_forwarded_for;
-        c.argon2 = Cost { memory_kib: a.argon2_memory_kib, iterations: a.argon2_iterations, parallelism: 1 };
+        c.argon2 = Cost {
+            memory_kib: a.argon2_memory_kib,
+            iterations: a.argon2_iterations,
+            parallelism: 1,
+        };
         c
     }
 }
@@ -121,15 +140,35 @@ async fn build_state(config: Config) -> anyhow::Result<AppState> {
         anyhow::bail!("--access-ttl must be at least 1 second");
     }
     let storage = Storage::open(&config.data_dir, config.database_url.as_deref()).await?;
-    let longest = config.access_ttl.max(config.share_ttl.min(tokens::MAX_SHARE_TTL));
-    let keys = KeyRing::open(&config.data_dir, longest + config.clock_skew).context("cannot load the signing keys")?;
+    let longest = config
+        .access_ttl
+        .max(config.share_ttl.min(tokens::MAX_SHARE_TTL));
+    let keys = KeyRing::open(&config.data_dir, longest + config.clock_skew)
+        .context("cannot load the signing keys")?;
     let passwords = Passwords::new(config.argon2)?;
-    let tokens = TokenIssuer { issuer: config.issuer.clone(), access_ttl: config.access_ttl, share_ttl: config.share_ttl.min(tokens::MAX_SHARE_TTL) };
-    let refresh = RefreshPolicy { ttl: config.refresh_ttl, reuse_grace: config.reuse_grace };
+    let tokens = TokenIssuer {
+        issuer: config.issuer.clone(),
+        access_ttl: config.access_ttl,
+        share_ttl: config.share_ttl.min(tokens::MAX_SHARE_TTL),
+    };
+    let refresh = RefreshPolicy {
+        ttl: config.refresh_ttl,
+        reuse_grace: config.reuse_grace,
+    };
     let limits = RateLimits::new(config.limits);
     let discovery = wellknown::discovery_document(&config);
     let own_origin = csrf::origin_of(&config.issuer);
-    Ok(Arc::new(Inner { config, own_origin, storage, keys, passwords, tokens, refresh, limits, discovery }))
+    Ok(Arc::new(Inner {
+        config,
+        own_origin,
+        storage,
+        keys,
+        passwords,
+        tokens,
+        refresh,
+        limits,
+        discovery,
+    }))
 }
 
 /// Key reload and limiter sweeps; ends when the service's state is dropped.
@@ -146,7 +185,9 @@ fn spawn_maintenance(state: &AppState) {
             match state.keys.reload_if_changed() {
                 Ok(true) => tracing::info!(kid = %state.keys.active_kid(), "signing keys reloaded"),
                 Ok(false) => {}
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot reload the signing keys; keeping the current ones"),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "cannot reload the signing keys; keeping the current ones")
+                }
             }
             if last_sweep.elapsed() >= Duration::from_secs(60) {
                 state.limits.sweep();
@@ -157,9 +198,19 @@ fn spawn_maintenance(state: &AppState) {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(AuthCommand::RotateKey { data_dir, activate_in }) = &args.command {
+    if let Some(AuthCommand::RotateKey {
+        data_dir,
+        activate_in,
+    }) = &args.command
+    {
         let r = keys::rotate(data_dir, *activate_in)?;
-        let when = time::OffsetDateTime::from_unix_timestamp(r.activates).ok().and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default();
+        let when = time::OffsetDateTime::from_unix_timestamp(r.activates)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
         println!("new signing key {}: in the JWKS now (the running service reloads within seconds), signing from {when} (in {activate_in} s)", r.kid);
         println!("the current key signs until then and stays in the JWKS until its last tokens have expired");
         return Ok(());
@@ -173,14 +224,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 pub async fn run_users(cmd: UsersCommand) -> anyhow::Result<()> {
     match cmd {
-        UsersCommand::Add { name, roles, data_dir, database_url } => {
+        UsersCommand::Add {
+            name,
+            roles,
+            data_dir,
+            database_url,
+        } => {
             let roles = parse_roles(&roles)?;
             let (password, generated) = match read_password_from_stdin()? {
                 Some(p) => (p, false),
                 None => (passwords::generate(), true),
             };
-            let user = create_user(&data_dir, database_url.as_deref(), &name, &password, roles, Cost::default()).await?;
-            println!("added user {} ({}) with roles {}", user.username, user.id, user.roles.join(","));
+            let user = create_user(
+                &data_dir,
+                database_url.as_deref(),
+                &name,
+                &password,
+                roles,
+                Cost::default(),
+            )
+            .await?;
+            println!(
+                "added user {} ({}) with roles {}",
+                user.username,
+                user.id,
+                user.roles.join(",")
+            );
             if generated {
                 println!("password for {}: {password}", user.username);
                 println!("(shown only this once; store it now)");
@@ -193,16 +262,28 @@ pub async fn run_users(cmd: UsersCommand) -> anyhow::Result<()> {
 /// Adds a user to the store in `data_dir` (or PostgreSQL), hashing at `cost`:
 /// what `sa-server users add` does, for scripts and tests. A running file-backed service picks
 /// the new user up on its next request.
-pub async fn create_user(data_dir: &std::path::Path, database_url: Option<&str>, name: &str, password: &str, roles: Vec<Role>, cost: Cost) -> anyhow::Result<sa_shared::auth::UserView> {
+pub async fn create_user(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    name: &str,
+    password: &str,
+    roles: Vec<Role>,
+    cost: Cost,
+) -> anyhow::Result<sa_shared::auth::UserView> {
     let storage = Storage::open(data_dir, database_url).await?;
-    let user = add_user(&storage, &Passwords::new(cost)?, name, password, roles).await.map_err(|e| anyhow::anyhow!("cannot add the user: {e}"))?;
+    let user = add_user(&storage, &Passwords::new(cost)?, name, password, roles)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot add the user: {e}"))?;
     Ok(user.view())
 }
 
 fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {
     let mut roles = names
         .iter()
-        .map(|n| Role::parse(n.trim()).ok_or_else(|| anyhow::anyhow!("unknown role {n:?}; use reader, writer or admin")))
+        .map(|n| {
+            Role::parse(n.trim())
+                .ok_or_else(|| anyhow::anyhow!("unknown role {n:?}; use reader, writer or admin"))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     roles.sort();
     roles.dedup();
@@ -217,17 +298,32 @@ fn read_password_from_stdin() -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("cannot read the password from stdin")?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
     let line = line.trim_end_matches(['\r', '\n']).to_string();
     Ok((!line.is_empty()).then_some(line))
 }
 
 /// Validates and stores a new user (shared by registration, `users add` and the dev bootstrap).
-pub(crate) async fn add_user(storage: &Storage, passwords: &Passwords, name: &str, password: &str, roles: Vec<Role>) -> error::AuthResult<User> {
+pub(crate) async fn add_user(
+    storage: &Storage,
+    passwords: &Passwords,
+    name: &str,
+    password: &str,
+    roles: Vec<Role>,
+) -> error::AuthResult<User> {
     let username = routes::account::validate_username(name)?;
     routes::account::validate_password(&username, password)?;
     let hash = passwords.hash(password.to_string()).await?;
-    let user = User { id: uuid::Uuid::new_v4(), username, password_hash: hash, roles, created: time::OffsetDateTime::now_utc().unix_timestamp() };
+    let user = User {
+        id: uuid::Uuid::new_v4(),
+        username,
+        password_hash: hash,
+        roles,
+        created: time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
     storage.create_user(user.clone()).await?;
     Ok(user)
 }
@@ -235,15 +331,39 @@ pub(crate) async fn add_user(storage: &Storage, passwords: &Passwords, name: &st
 /// The auth router that `sa-server dev` mounts on `auth.D`. At the first start it creates the
 /// user `admin` and prints its password once.
 pub async fn dev_router(ctx: &crate::dev::DevContext) -> anyhow::Result<Option<Router>> {
-    let mut config = Config::new(ctx.data_dir.join("auth"), ctx.url("auth"), ctx.app_origins());
+    let mut config = Config::new(
+        ctx.data_dir.join("auth"),
+        ctx.url("auth"),
+        ctx.app_origins(),
+    );
     // A developer signs in and out a lot; the limits stay on but roomier.
-    config.limits = Limits { per_ip_per_minute: 120, per_account_per_minute: 30 };
+    config.limits = Limits {
+        per_ip_per_minute: 120,
+        per_account_per_minute: 30,
+    };
     let state = build_state(config).await?;
-    if state.storage.count_users().await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
+    if state
+        .storage
+        .count_users()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        == 0
+    {
         let password = passwords::generate();
-        add_user(&state.storage, &state.passwords, "admin", &password, vec![Role::Admin]).await.map_err(|e| anyhow::anyhow!("cannot create the dev admin: {e}"))?;
+        add_user(
+            &state.storage,
+            &state.passwords,
+            "admin",
+            &password,
+            vec![Role::Admin],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the dev admin: {e}"))?;
         println!("auth: created the first user `admin` with password: {password}");
-        println!("auth: (shown only at this first start; sign in at {} )", ctx.url("client"));
+        println!(
+            "auth: (shown only at this first start; sign in at {} )",
+            ctx.url("client")
+        );
     }
     spawn_maintenance(&state);
     Ok(Some(routes::router(state)))

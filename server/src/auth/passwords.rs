@@ -19,18 +19,27 @@ pub struct Cost {
 
 impl Default for Cost {
     fn default() -> Self {
-        Cost { memory_kib: 19456, iterations: 2, parallelism: 1 }
+        Cost {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
 impl Cost {
     /// The cheapest cost argon2 accepts, for tests only.
     pub fn fast_for_tests() -> Self {
-        Cost { memory_kib: 64, iterations: 1, parallelism: 1 }
+        Cost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
     }
 
     fn params(self) -> anyhow::Result<Params> {
-        Params::new(self.memory_kib, self.iterations, self.parallelism, None).map_err(|e| anyhow::anyhow!("invalid argon2 parameters {self:?}: {e}"))
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| anyhow::anyhow!("invalid argon2 parameters {self:?}: {e}"))
     }
 }
 
@@ -48,12 +57,23 @@ impl Passwords {
     pub fn new(cost: Cost) -> anyhow::Result<Passwords> {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params()?);
         let dummy = hash_blocking(&argon, &uuid::Uuid::new_v4().to_string())?;
-        let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
-        Ok(Passwords { argon, dummy: dummy.into(), permits: Arc::new(Semaphore::new(parallel)) })
+        let parallel = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            * 2;
+        Ok(Passwords {
+            argon,
+            dummy: dummy.into(),
+            permits: Arc::new(Semaphore::new(parallel)),
+        })
     }
 
     pub async fn hash(&self, password: String) -> AuthResult<String> {
-        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
         let argon = self.argon.clone();
         tokio::task::spawn_blocking(move || hash_blocking(&argon, &password))
             .await
@@ -64,7 +84,11 @@ impl Passwords {
     /// Whether `password` matches `hash`; with `None` (unknown user) it checks the dummy hash and
     /// answers false, taking the same time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> AuthResult<bool> {
-        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
         let argon = self.argon.clone();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.to_string());
@@ -80,7 +104,10 @@ impl Passwords {
 
 fn hash_blocking(argon: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
 /// A random password for generated accounts: 20 characters from an unambiguous alphabet.
@@ -88,5 +115,7 @@ pub fn generate() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }

@@ -18,7 +18,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { per_ip_per_minute: 30, per_account_per_minute: 10 }
+        Limits {
+            per_ip_per_minute: 30,
+            per_account_per_minute: 10,
+        }
     }
 }
 
@@ -33,15 +36,22 @@ fn quota(per_minute: u32) -> Quota {
 
 impl RateLimits {
     pub fn new(limits: Limits) -> RateLimits {
-        RateLimits { ip: RateLimiter::keyed(quota(limits.per_ip_per_minute)), account: RateLimiter::keyed(quota(limits.per_account_per_minute)) }
+        RateLimits {
+            ip: RateLimiter::keyed(quota(limits.per_ip_per_minute)),
+            account: RateLimiter::keyed(quota(limits.per_account_per_minute)),
+        }
     }
 
     /// Takes one attempt from both budgets, or says how long to wait.
     pub fn check(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AuthError> {
         if let Some(ip) = ip {
-            self.ip.check_key(&ip).map_err(|n| limited(n.wait_time_from(self.ip.clock().now())))?;
+            self.ip
+                .check_key(&ip)
+                .map_err(|n| limited(n.wait_time_from(self.ip.clock().now())))?;
         }
-        self.account.check_key(&account.to_string()).map_err(|n| limited(n.wait_time_from(self.account.clock().now())))
+        self.account
+            .check_key(&account.to_string())
+            .map_err(|n| limited(n.wait_time_from(self.account.clock().now())))
     }
 
     /// Forgets keys whose budget is full again, so the maps don't grow without bound.
@@ -56,5 +66,7 @@ impl RateLimits {
 fn limited(wait: Duration) -> AuthError {
     // Retry-After is whole seconds; rounding down would invite a retry that fails again.
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    AuthError::RateLimited { retry_after: secs.max(1) }
+    AuthError::RateLimited {
+        retry_after: secs.max(1),
+    }
 }

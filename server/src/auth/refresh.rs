@@ -56,7 +56,10 @@ pub struct Refreshed {
 }
 
 fn invalid() -> AuthError {
-    AuthError::unauthorized("invalid_refresh_token", "the session has ended; sign in again")
+    AuthError::unauthorized(
+        "invalid_refresh_token",
+        "the session has ended; sign in again",
+    )
 }
 
 impl RefreshPolicy {
@@ -64,7 +67,16 @@ impl RefreshPolicy {
     pub async fn start(&self, storage: &Storage, user: &User) -> AuthResult<String> {
         let (secret, hash) = new_secret();
         let t = now();
-        let family = Family { id: Uuid::new_v4(), user_id: user.id, generation: 0, secret_hash: hash, previous_hash: None, rotated_at: t, expires: t + self.ttl as i64, revoked: false };
+        let family = Family {
+            id: Uuid::new_v4(),
+            user_id: user.id,
+            generation: 0,
+            secret_hash: hash,
+            previous_hash: None,
+            rotated_at: t,
+            expires: t + self.ttl as i64,
+            revoked: false,
+        };
         storage.insert_family(family.clone()).await?;
         Ok(token(family.id, 0, &secret))
     }
@@ -82,25 +94,45 @@ impl RefreshPolicy {
             let (next_secret, next_hash) = new_secret();
             if storage.rotate_family(id, generation, next_hash, t).await? {
                 let user = self.live_user(storage, id, user_of(&family)).await?;
-                return Ok(Refreshed { user, next_token: Some(token(id, generation + 1, &next_secret)) });
+                return Ok(Refreshed {
+                    user,
+                    next_token: Some(token(id, generation + 1, &next_secret)),
+                });
             }
             // Someone rotated this family between our read and our write: it is now the
             // previous token, and the grace rule below decides.
             let family = storage.family(id).await?.ok_or_else(invalid)?;
-            return self.previous_or_reuse(storage, &family, generation, &presented_hash, t).await;
+            return self
+                .previous_or_reuse(storage, &family, generation, &presented_hash, t)
+                .await;
         }
-        self.previous_or_reuse(storage, &family, generation, &presented_hash, t).await
+        self.previous_or_reuse(storage, &family, generation, &presented_hash, t)
+            .await
     }
 
-    async fn previous_or_reuse(&self, storage: &Storage, family: &Family, generation: u64, presented_hash: &str, t: i64) -> AuthResult<Refreshed> {
-        let is_previous = generation + 1 == family.generation && family.previous_hash.as_deref() == Some(presented_hash);
+    async fn previous_or_reuse(
+        &self,
+        storage: &Storage,
+        family: &Family,
+        generation: u64,
+        presented_hash: &str,
+        t: i64,
+    ) -> AuthResult<Refreshed> {
+        let is_previous = generation + 1 == family.generation
+            && family.previous_hash.as_deref() == Some(presented_hash);
         if is_previous && !family.revoked && t - family.rotated_at < self.reuse_grace as i64 {
             let user = self.live_user(storage, family.id, family.user_id).await?;
-            return Ok(Refreshed { user, next_token: None });
+            return Ok(Refreshed {
+                user,
+                next_token: None,
+            });
         }
         tracing::warn!(family = %family.id, user = %family.user_id, "refresh token reused; revoking its family");
         storage.revoke_family(family.id).await?;
-        Err(AuthError::unauthorized("refresh_token_reused", "this session was ended because an old sign-in token was used again; sign in again"))
+        Err(AuthError::unauthorized(
+            "refresh_token_reused",
+            "this session was ended because an old sign-in token was used again; sign in again",
+        ))
     }
 
     async fn live_user(&self, storage: &Storage, family: Uuid, user: Uuid) -> AuthResult<User> {
@@ -137,7 +169,13 @@ mod tests {
         let t = token(id, 7, &secret);
         assert_eq!(parse(&t), Some((id, 7, secret.as_str())));
         assert_eq!(hash(&secret), h);
-        for junk in ["", "x", "a.b.c", &format!("{}.x.s", id.simple()), &format!("{}.1.", id.simple())] {
+        for junk in [
+            "",
+            "x",
+            "a.b.c",
+            &format!("{}.x.s", id.simple()),
+            &format!("{}.1.", id.simple()),
+        ] {
             assert_eq!(parse(junk), None, "{junk:?}");
         }
     }

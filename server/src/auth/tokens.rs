@@ -39,7 +39,8 @@ impl TokenIssuer {
     }
 
     fn sign(keys: &KeyRing, claims: &Claims) -> AuthResult<String> {
-        keys.sign(claims).map_err(|e| AuthError::Internal(format!("cannot sign a token: {e:#}")))
+        keys.sign(claims)
+            .map_err(|e| AuthError::Internal(format!("cannot sign a token: {e:#}")))
     }
 
     /// A token with the user's current roles; returns it and its lifetime in seconds.
@@ -51,19 +52,31 @@ impl TokenIssuer {
     /// A read-only token for one model, on behalf of `user`.
     pub fn share(&self, keys: &KeyRing, user: &User, model: Uuid) -> AuthResult<(String, u64)> {
         let ttl = self.share_ttl.min(MAX_SHARE_TTL);
-        let claims = self.claims(user, vec![Role::Reader.as_str().to_string()], ttl, Some(model.to_string()));
+        let claims = self.claims(
+            user,
+            vec![Role::Reader.as_str().to_string()],
+            ttl,
+            Some(model.to_string()),
+        );
         Ok((Self::sign(keys, &claims)?, ttl))
     }
 
     /// Checks a bearer token of ours: signature by a published key, issuer, audience, time.
     pub fn verify(&self, keys: &KeyRing, token: &str) -> AuthResult<Claims> {
-        let invalid = |why: &str| AuthError::unauthorized("invalid_token", format!("the access token is not valid ({why}); sign in again"));
+        let invalid = |why: &str| {
+            AuthError::unauthorized(
+                "invalid_token",
+                format!("the access token is not valid ({why}); sign in again"),
+            )
+        };
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed"))?;
         if header.alg != ALGORITHM {
             return Err(invalid("unexpected algorithm"));
         }
         let kid = header.kid.ok_or_else(|| invalid("no key id"))?;
-        let key = keys.decoding_key(&kid).ok_or_else(|| invalid("unknown or retired key"))?;
+        let key = keys
+            .decoding_key(&kid)
+            .ok_or_else(|| invalid("unknown or retired key"))?;
         let mut v = jsonwebtoken::Validation::new(ALGORITHM);
         v.set_audience(&[AUDIENCE]);
         v.set_issuer(&[&self.issuer]);
@@ -73,7 +86,10 @@ impl TokenIssuer {
         match jsonwebtoken::decode::<Claims>(token, &key, &v) {
             Ok(data) => Ok(data.claims),
             Err(e) => match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(AuthError::unauthorized("token_expired", "the access token has expired; refresh it or sign in again")),
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(AuthError::unauthorized(
+                    "token_expired",
+                    "the access token has expired; refresh it or sign in again",
+                )),
                 _ => Err(invalid("signature or claims")),
             },
         }

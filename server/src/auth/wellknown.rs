@@ -11,7 +11,11 @@ use super::{AppState, Config};
 /// is the client app's sign-in page, and tokens come from `/api/login` and `/api/token`.
 pub fn discovery_document(config: &Config) -> bytes::Bytes {
     let iss = &config.issuer;
-    let login_page = config.allowed_origins.first().map(|o| format!("{o}/login")).unwrap_or_else(|| format!("{iss}/api/login"));
+    let login_page = config
+        .allowed_origins
+        .first()
+        .map(|o| format!("{o}/login"))
+        .unwrap_or_else(|| format!("{iss}/api/login"));
     let doc = serde_json::json!({
         "issuer": iss,
         "authorization_endpoint": login_page,
@@ -35,18 +39,46 @@ pub fn discovery_document(config: &Config) -> bytes::Bytes {
 }
 
 pub async fn openid_configuration(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=3600")], state.discovery.clone()).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        state.discovery.clone(),
+    )
+        .into_response()
 }
 
 /// The JWKS with a strong ETag: verifiers that poll it get a 304 while no key changed.
 pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let doc = state.keys.jwks_document();
-    let etag = HeaderValue::from_str(&doc.etag).unwrap_or_else(|_| HeaderValue::from_static("\"jwks\""));
+    let etag =
+        HeaderValue::from_str(&doc.etag).unwrap_or_else(|_| HeaderValue::from_static("\"jwks\""));
     // Short enough that a rotated-in key is seen soon; verifiers refetch on an unknown kid anyway.
-    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    let matches = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == doc.etag || t.trim() == "*"));
+    let cache = (
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == doc.etag || t.trim() == "*")
+        });
     if matches {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
     }
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json")), (header::ETAG, etag), cache], doc.body.clone()).into_response()
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag),
+            cache,
+        ],
+        doc.body.clone(),
+    )
+        .into_response()
 }

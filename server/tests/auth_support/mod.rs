@@ -22,9 +22,16 @@ pub struct TestAuth {
 
 /// A config for tests: cheap argon2, roomy rate limits, a loopback issuer.
 pub fn test_config(dir: &std::path::Path, issuer: &str) -> Config {
-    let mut c = Config::new(dir.to_path_buf(), issuer, vec![APP_ORIGIN.into(), OTHER_APP_ORIGIN.into()]);
+    let mut c = Config::new(
+        dir.to_path_buf(),
+        issuer,
+        vec![APP_ORIGIN.into(), OTHER_APP_ORIGIN.into()],
+    );
     c.argon2 = Cost::fast_for_tests();
-    c.limits = sa_server::auth::ratelimit::Limits { per_ip_per_minute: 1000, per_account_per_minute: 1000 };
+    c.limits = sa_server::auth::ratelimit::Limits {
+        per_ip_per_minute: 1000,
+        per_account_per_minute: 1000,
+    };
     c.key_reload_interval = Duration::from_millis(200);
     c
 }
@@ -36,19 +43,47 @@ pub async fn start(tweak: impl FnOnce(&mut Config)) -> TestAuth {
 }
 
 pub async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestAuth {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = test_config(dir.path(), &base);
     tweak(&mut config);
-    if sa_server::auth::storage::Storage::open(&config.data_dir, config.database_url.as_deref()).await.unwrap().user_by_name(ADMIN).await.unwrap().is_none() {
-        sa_server::auth::create_user(&config.data_dir, config.database_url.as_deref(), ADMIN, ADMIN_PASSWORD, vec![Role::Admin], config.argon2).await.expect("create admin");
+    if sa_server::auth::storage::Storage::open(&config.data_dir, config.database_url.as_deref())
+        .await
+        .unwrap()
+        .user_by_name(ADMIN)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        sa_server::auth::create_user(
+            &config.data_dir,
+            config.database_url.as_deref(),
+            ADMIN,
+            ADMIN_PASSWORD,
+            vec![Role::Admin],
+            config.argon2,
+        )
+        .await
+        .expect("create admin");
     }
-    let app = sa_server::auth::router(config.clone()).await.expect("auth router");
+    let app = sa_server::auth::router(config.clone())
+        .await
+        .expect("auth router");
     tokio::spawn(async move {
         let _ = sa_server::serve::serve(listener, app).await;
     });
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    TestAuth { base, http, config, dir }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    TestAuth {
+        base,
+        http,
+        config,
+        dir,
+    }
 }
 
 /// What a login or refresh answered.
@@ -63,8 +98,16 @@ impl Answer {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}")) };
-        Answer { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The value of the refresh cookie this response sets (`Some("")` when it clears it).
@@ -79,15 +122,23 @@ impl Answer {
     }
 
     pub fn set_cookie_raw(&self) -> String {
-        self.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        self.headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn access_token(&self) -> String {
-        serde_json::from_value::<TokenResponse>(self.body.clone()).unwrap_or_else(|e| panic!("not a token response ({e}): {}", self.body)).access_token
+        serde_json::from_value::<TokenResponse>(self.body.clone())
+            .unwrap_or_else(|e| panic!("not a token response ({e}): {}", self.body))
+            .access_token
     }
 
     pub fn error_code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {}", self.body))
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.body))
     }
 }
 
@@ -97,7 +148,14 @@ impl TestAuth {
     }
 
     pub async fn register(&self, username: &str, password: &str) -> Answer {
-        let res = self.http.post(self.url("/api/register")).header("origin", APP_ORIGIN).json(&serde_json::json!({"username": username, "password": password})).send().await.unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/register"))
+            .header("origin", APP_ORIGIN)
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
         Answer::from(res).await
     }
 
@@ -106,7 +164,14 @@ impl TestAuth {
     }
 
     pub async fn login_from(&self, origin: &str, username: &str, password: &str) -> Answer {
-        let res = self.http.post(self.url("/api/login")).header("origin", origin).json(&serde_json::json!({"username": username, "password": password})).send().await.unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/login"))
+            .header("origin", origin)
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
         Answer::from(res).await
     }
 
@@ -115,25 +180,53 @@ impl TestAuth {
     }
 
     pub async fn refresh_from(&self, origin: &str, cookie: &str) -> Answer {
-        let res = self.http.post(self.url("/api/token")).header("origin", origin).header("cookie", format!("{REFRESH_COOKIE}={cookie}")).send().await.unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/token"))
+            .header("origin", origin)
+            .header("cookie", format!("{REFRESH_COOKIE}={cookie}"))
+            .send()
+            .await
+            .unwrap();
         Answer::from(res).await
     }
 
     pub async fn logout(&self, cookie: &str) -> Answer {
-        let res = self.http.post(self.url("/api/logout")).header("origin", APP_ORIGIN).header("cookie", format!("{REFRESH_COOKIE}={cookie}")).send().await.unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/logout"))
+            .header("origin", APP_ORIGIN)
+            .header("cookie", format!("{REFRESH_COOKIE}={cookie}"))
+            .send()
+            .await
+            .unwrap();
         Answer::from(res).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
-        let res = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         Answer::from(res).await
     }
 
     /// Logs in and returns (access token, refresh cookie value).
     pub async fn signed_in(&self, username: &str, password: &str) -> (String, String) {
         let a = self.login(username, password).await;
-        assert_eq!(a.status, StatusCode::OK, "login of {username} failed: {}", a.body);
-        (a.access_token(), a.refresh_cookie().expect("login sets the refresh cookie"))
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "login of {username} failed: {}",
+            a.body
+        );
+        (
+            a.access_token(),
+            a.refresh_cookie().expect("login sets the refresh cookie"),
+        )
     }
 }
 

@@ -18,8 +18,13 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub fn validate_username(name: &str) -> AuthResult<String> {
     let name = name.trim().to_lowercase();
     let ok_len = (3..=32).contains(&name.chars().count());
-    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    let ok_start = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     if ok_len && ok_chars && ok_start {
         Ok(name)
     } else {
@@ -29,28 +34,54 @@ pub fn validate_username(name: &str) -> AuthResult<String> {
 
 pub fn validate_password(username: &str, password: &str) -> AuthResult<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AuthError::bad_request("weak_password", format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(AuthError::bad_request(
+            "weak_password",
+            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AuthError::bad_request("password_too_long", format!("a password may have at most {MAX_PASSWORD_BYTES} bytes")));
+        return Err(AuthError::bad_request(
+            "password_too_long",
+            format!("a password may have at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
     }
     if password.to_lowercase().contains(username) {
-        return Err(AuthError::bad_request("weak_password", "the password must not contain the username"));
+        return Err(AuthError::bad_request(
+            "weak_password",
+            "the password must not contain the username",
+        ));
     }
     Ok(())
 }
 
-pub async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, JsonBody(creds): JsonBody<Credentials>) -> AuthResult<impl IntoResponse> {
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(creds): JsonBody<Credentials>,
+) -> AuthResult<impl IntoResponse> {
     if !state.config.registration {
-        return Err(AuthError::forbidden("registration_closed", "registration is switched off here; ask an admin for an account"));
+        return Err(AuthError::forbidden(
+            "registration_closed",
+            "registration is switched off here; ask an admin for an account",
+        ));
     }
     let username = validate_username(&creds.username)?;
     state.limits.check(ip, &username)?;
     validate_password(&username, &creds.password)?;
     if state.storage.user_by_name(&username).await?.is_some() {
-        return Err(AuthError::conflict("username_taken", "that username is taken; choose another"));
+        return Err(AuthError::conflict(
+            "username_taken",
+            "that username is taken; choose another",
+        ));
     }
-    let user = crate::auth::add_user(&state.storage, &state.passwords, &username, &creds.password, vec![Role::Reader]).await?;
+    let user = crate::auth::add_user(
+        &state.storage,
+        &state.passwords,
+        &username,
+        &creds.password,
+        vec![Role::Reader],
+    )
+    .await?;
     tracing::info!(user = %user.username, "registered");
     Ok((StatusCode::CREATED, Json::<UserView>(user.view())))
 }

@@ -18,10 +18,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AuthError::bad_request("unsupported_media_type", "send the body as JSON with Content-Type: application/json")),
-            Err(JsonRejection::JsonDataError(e)) => Err(AuthError::bad_request("invalid_body", format!("the JSON body has the wrong shape: {}", e.body_text()))),
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(AuthError::bad_request("invalid_json", "the body is not valid JSON")),
-            Err(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => Err(AuthError::bad_request("body_too_large", "the request body is too large")),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AuthError::bad_request(
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            )),
+            Err(JsonRejection::JsonDataError(e)) => Err(AuthError::bad_request(
+                "invalid_body",
+                format!("the JSON body has the wrong shape: {}", e.body_text()),
+            )),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(AuthError::bad_request(
+                "invalid_json",
+                "the body is not valid JSON",
+            )),
+            Err(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => Err(
+                AuthError::bad_request("body_too_large", "the request body is too large"),
+            ),
             Err(e) => Err(AuthError::bad_request("invalid_body", e.body_text())),
         }
     }
@@ -34,7 +45,10 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if state.config.trust_forwarded_for {
             // Only the entry our proxy appended (the last one) is trustworthy; the client
             // writes whatever it likes before it.
@@ -50,7 +64,12 @@ impl FromRequestParts<AppState> for ClientIp {
                 return Ok(ClientIp(forwarded));
             }
         }
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -77,28 +96,46 @@ pub struct Authenticated {
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = AuthError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| AuthError::unauthorized("missing_token", "sign in first: send Authorization: Bearer <access token>"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            AuthError::unauthorized(
+                "missing_token",
+                "sign in first: send Authorization: Bearer <access token>",
+            )
+        })?;
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AuthError::unauthorized("invalid_token", "the Authorization header must read `Bearer <access token>`"))?;
+            .ok_or_else(|| {
+                AuthError::unauthorized(
+                    "invalid_token",
+                    "the Authorization header must read `Bearer <access token>`",
+                )
+            })?;
         let claims = state.tokens.verify(&state.keys, token)?;
         if claims.model.is_some() {
-            return Err(AuthError::forbidden("share_token", "a share token only opens its one model; sign in for anything else"));
+            return Err(AuthError::forbidden(
+                "share_token",
+                "a share token only opens its one model; sign in for anything else",
+            ));
         }
         let user = uuid::Uuid::try_parse(&claims.sub)
             .ok()
             .map(|id| state.storage.user(id))
             .ok_or_else(|| AuthError::unauthorized("invalid_token", "the token names no user"))?
             .await?
-            .ok_or_else(|| AuthError::unauthorized("unknown_user", "this account no longer exists"))?;
+            .ok_or_else(|| {
+                AuthError::unauthorized("unknown_user", "this account no longer exists")
+            })?;
         Ok(Authenticated { claims, user })
     }
 }
@@ -109,11 +146,17 @@ pub struct Admin(pub Authenticated);
 impl FromRequestParts<AppState> for Admin {
     type Rejection = AuthError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let auth = Authenticated::from_request_parts(parts, state).await?;
         let token_admin = auth.claims.roles.iter().any(|r| r == "admin");
         if !(token_admin && auth.user.is_admin()) {
-            return Err(AuthError::forbidden("admin_only", "only an admin may manage users"));
+            return Err(AuthError::forbidden(
+                "admin_only",
+                "only an admin may manage users",
+            ));
         }
         Ok(Admin(auth))
     }

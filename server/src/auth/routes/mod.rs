@@ -33,12 +33,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users/{id}/roles", put(users::set_roles))
         .route("/api/users/{id}", axum::routing::delete(users::delete))
         .route("/api/share", post(share::share))
-        .route("/.well-known/openid-configuration", get(wellknown::openid_configuration))
+        .route(
+            "/.well-known/openid-configuration",
+            get(wellknown::openid_configuration),
+        )
         .route("/.well-known/jwks.json", get(wellknown::jwks))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(|| async { AuthError::not_found("no such endpoint on the auth service") })
-        .method_not_allowed_fallback(|| async { crate::serve::json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method") })
+        .method_not_allowed_fallback(|| async {
+            crate::serve::json_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
+        })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -47,7 +56,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the app origins, with credentials: the refresh cookie must never reach another site.
 fn cors(origins: &[String]) -> CorsLayer {
-    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(list))
         .allow_credentials(true)
@@ -64,5 +76,7 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AuthError> {
     state.storage.ping().await?;
-    Ok(Json(serde_json::json!({"status": "ready", "kid": state.keys.active_kid()})))
+    Ok(Json(
+        serde_json::json!({"status": "ready", "kid": state.keys.active_kid()}),
+    ))
 }

@@ -19,38 +19,84 @@ fn user_id(raw: &str) -> AuthResult<Uuid> {
 
 /// Refuses a change that would leave nobody able to manage users.
 async fn keep_an_admin(state: &AppState, target: Uuid) -> AuthResult<()> {
-    let admins: Vec<Uuid> = state.storage.list_users().await?.into_iter().filter(|u| u.is_admin()).map(|u| u.id).collect();
+    let admins: Vec<Uuid> = state
+        .storage
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.is_admin())
+        .map(|u| u.id)
+        .collect();
     if admins == [target] {
-        return Err(AuthError::conflict("last_admin", "this is the last admin; make someone else admin first"));
+        return Err(AuthError::conflict(
+            "last_admin",
+            "this is the last admin; make someone else admin first",
+        ));
     }
     Ok(())
 }
 
 pub async fn list(_admin: Admin, State(state): State<AppState>) -> AuthResult<Json<Vec<UserView>>> {
-    Ok(Json(state.storage.list_users().await?.iter().map(|u| u.view()).collect()))
+    Ok(Json(
+        state
+            .storage
+            .list_users()
+            .await?
+            .iter()
+            .map(|u| u.view())
+            .collect(),
+    ))
 }
 
-pub async fn set_roles(Admin(admin): Admin, State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RolesUpdate>) -> AuthResult<Json<UserView>> {
+pub async fn set_roles(
+    Admin(admin): Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RolesUpdate>,
+) -> AuthResult<Json<UserView>> {
     let id = user_id(&id)?;
     let mut roles = body
         .roles
         .iter()
-        .map(|r| Role::parse(r).ok_or_else(|| AuthError::bad_request("unknown_role", format!("unknown role {r:?}; roles are reader, writer and admin"))))
+        .map(|r| {
+            Role::parse(r).ok_or_else(|| {
+                AuthError::bad_request(
+                    "unknown_role",
+                    format!("unknown role {r:?}; roles are reader, writer and admin"),
+                )
+            })
+        })
         .collect::<AuthResult<Vec<_>>>()?;
     roles.sort();
     roles.dedup();
-    let current = state.storage.user(id).await?.ok_or_else(|| AuthError::not_found("no such user"))?;
+    let current = state
+        .storage
+        .user(id)
+        .await?
+        .ok_or_else(|| AuthError::not_found("no such user"))?;
     if current.is_admin() && !roles.contains(&Role::Admin) {
         keep_an_admin(&state, id).await?;
     }
-    let user = state.storage.set_roles(id, roles).await?.ok_or_else(|| AuthError::not_found("no such user"))?;
+    let user = state
+        .storage
+        .set_roles(id, roles)
+        .await?
+        .ok_or_else(|| AuthError::not_found("no such user"))?;
     tracing::info!(user = %user.username, roles = ?user.role_names(), by = %admin.user.username, "roles changed");
     Ok(Json(user.view()))
 }
 
-pub async fn delete(Admin(admin): Admin, State(state): State<AppState>, Path(id): Path<String>) -> AuthResult<StatusCode> {
+pub async fn delete(
+    Admin(admin): Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AuthResult<StatusCode> {
     let id = user_id(&id)?;
-    let current = state.storage.user(id).await?.ok_or_else(|| AuthError::not_found("no such user"))?;
+    let current = state
+        .storage
+        .user(id)
+        .await?
+        .ok_or_else(|| AuthError::not_found("no such user"))?;
     if current.is_admin() {
         keep_an_admin(&state, id).await?;
     }

@@ -42,7 +42,8 @@ pub struct FileStore {
 
 fn read_json<T: Default + for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<T> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid JSON of the expected shape", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not valid JSON of the expected shape", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
@@ -64,7 +65,8 @@ fn now() -> i64 {
 
 impl FileStore {
     pub async fn open(data_dir: &Path) -> anyhow::Result<FileStore> {
-        create_private_dir(data_dir).with_context(|| format!("cannot create the auth data dir {}", data_dir.display()))?;
+        create_private_dir(data_dir)
+            .with_context(|| format!("cannot create the auth data dir {}", data_dir.display()))?;
         let users_path = data_dir.join("users.json");
         let families_path = data_dir.join("sessions.json");
         let users: UsersFile = read_json(&users_path)?;
@@ -74,7 +76,11 @@ impl FileStore {
             families: families.families.into_iter().map(|f| (f.id, f)).collect(),
             users_stamp: stamp(&users_path),
         };
-        Ok(FileStore { users_path, families_path, state: Mutex::new(state) })
+        Ok(FileStore {
+            users_path,
+            families_path,
+            state: Mutex::new(state),
+        })
     }
 
     /// The state, with the users re-read first if another process replaced the users file.
@@ -88,7 +94,9 @@ impl FileStore {
                     s.users_stamp = now_stamp;
                     tracing::info!("users file changed on disk; reloaded it");
                 }
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "users file changed but cannot be read; keeping the users in memory"),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "users file changed but cannot be read; keeping the users in memory")
+                }
             }
         }
         s
@@ -97,7 +105,11 @@ impl FileStore {
     async fn save_users(&self, state: &mut State) -> StorageResult<()> {
         let mut users: Vec<User> = state.users.values().cloned().collect();
         users.sort_by_key(|u| (u.created, u.id));
-        write(self.users_path.clone(), serde_json::to_vec_pretty(&UsersFile { users })).await?;
+        write(
+            self.users_path.clone(),
+            serde_json::to_vec_pretty(&UsersFile { users }),
+        )
+        .await?;
         state.users_stamp = stamp(&self.users_path);
         Ok(())
     }
@@ -107,12 +119,23 @@ impl FileStore {
         let t = now();
         state.families.retain(|_, f| f.expires > t);
         let families: Vec<Family> = state.families.values().cloned().collect();
-        write(self.families_path.clone(), serde_json::to_vec(&FamiliesFile { families })).await
+        write(
+            self.families_path.clone(),
+            serde_json::to_vec(&FamiliesFile { families }),
+        )
+        .await
     }
 
     pub async fn ping(&self) -> StorageResult<()> {
-        let dir = self.users_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        tokio::fs::metadata(&dir).await.map(|_| ()).map_err(|e| StorageError::Unavailable(format!("{}: {e}", dir.display())))
+        let dir = self
+            .users_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        tokio::fs::metadata(&dir)
+            .await
+            .map(|_| ())
+            .map_err(|e| StorageError::Unavailable(format!("{}: {e}", dir.display())))
     }
 
     pub async fn count_users(&self) -> StorageResult<usize> {
@@ -133,7 +156,13 @@ impl FileStore {
     }
 
     pub async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>> {
-        Ok(self.lock().await.users.values().find(|u| u.username == username).cloned())
+        Ok(self
+            .lock()
+            .await
+            .users
+            .values()
+            .find(|u| u.username == username)
+            .cloned())
     }
 
     pub async fn user(&self, id: Uuid) -> StorageResult<Option<User>> {
@@ -148,7 +177,9 @@ impl FileStore {
 
     pub async fn set_roles(&self, id: Uuid, roles: Vec<Role>) -> StorageResult<Option<User>> {
         let mut s = self.lock().await;
-        let Some(user) = s.users.get_mut(&id) else { return Ok(None) };
+        let Some(user) = s.users.get_mut(&id) else {
+            return Ok(None);
+        };
         let old = std::mem::replace(&mut user.roles, roles);
         let updated = user.clone();
         if let Err(e) = self.save_users(&mut s).await {
@@ -162,7 +193,9 @@ impl FileStore {
 
     pub async fn delete_user(&self, id: Uuid) -> StorageResult<bool> {
         let mut s = self.lock().await;
-        let Some(user) = s.users.remove(&id) else { return Ok(false) };
+        let Some(user) = s.users.remove(&id) else {
+            return Ok(false);
+        };
         if let Err(e) = self.save_users(&mut s).await {
             s.users.insert(id, user);
             return Err(e);
@@ -182,9 +215,17 @@ impl FileStore {
         Ok(self.lock().await.families.get(&id).cloned())
     }
 
-    pub async fn rotate_family(&self, id: Uuid, from_generation: u64, new_hash: String, now: i64) -> StorageResult<bool> {
+    pub async fn rotate_family(
+        &self,
+        id: Uuid,
+        from_generation: u64,
+        new_hash: String,
+        now: i64,
+    ) -> StorageResult<bool> {
         let mut s = self.lock().await;
-        let Some(f) = s.families.get_mut(&id) else { return Ok(false) };
+        let Some(f) = s.families.get_mut(&id) else {
+            return Ok(false);
+        };
         if f.revoked || f.generation != from_generation {
             return Ok(false);
         }
@@ -211,7 +252,10 @@ impl FileStore {
 
 async fn write(path: PathBuf, bytes: serde_json::Result<Vec<u8>>) -> StorageResult<()> {
     let bytes = bytes.map_err(|e| StorageError::Unavailable(e.to_string()))?;
-    tokio::task::spawn_blocking(move || write_private_atomic(&path, &bytes).map_err(|e| StorageError::Unavailable(format!("cannot write {}: {e}", path.display()))))
-        .await
-        .map_err(|e| StorageError::Unavailable(e.to_string()))?
+    tokio::task::spawn_blocking(move || {
+        write_private_atomic(&path, &bytes)
+            .map_err(|e| StorageError::Unavailable(format!("cannot write {}: {e}", path.display())))
+    })
+    .await
+    .map_err(|e| StorageError::Unavailable(e.to_string()))?
 }

@@ -31,9 +31,17 @@ impl User {
     pub fn view(&self) -> UserView {
         let created = time::OffsetDateTime::from_unix_timestamp(self.created)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_default();
-        UserView { id: self.id.to_string(), username: self.username.clone(), roles: self.role_names(), created }
+        UserView {
+            id: self.id.to_string(),
+            username: self.username.clone(),
+            roles: self.role_names(),
+            created,
+        }
     }
 }
 
@@ -78,7 +86,10 @@ macro_rules! dispatch {
 }
 
 impl Storage {
-    pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Storage> {
+    pub async fn open(
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Storage> {
         Ok(match database_url {
             Some(url) => Storage::Postgres(postgres::PgStore::connect(url).await?),
             None => Storage::File(file::FileStore::open(data_dir).await?),
@@ -118,7 +129,13 @@ impl Storage {
     }
     /// Replaces the family's secret if it is still at `from_generation` (compare and swap, so two
     /// concurrent refreshes can't both rotate). Returns whether it did.
-    pub async fn rotate_family(&self, id: Uuid, from_generation: u64, new_hash: String, now: i64) -> StorageResult<bool> {
+    pub async fn rotate_family(
+        &self,
+        id: Uuid,
+        from_generation: u64,
+        new_hash: String,
+        now: i64,
+    ) -> StorageResult<bool> {
         dispatch!(self, s => s.rotate_family(id, from_generation, new_hash, now).await)
     }
     pub async fn revoke_family(&self, id: Uuid) -> StorageResult<()> {

@@ -77,20 +77,32 @@ impl PgStore {
             .context("cannot connect to PostgreSQL (check --database-url)")?;
         let mut tx = pool.begin().await?;
         // Several replicas may start at once; one creates the tables, the others wait.
-        sqlx::query("SELECT pg_advisory_xact_lock(72116101)").execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(72116101)")
+            .execute(&mut *tx)
+            .await?;
         for stmt in SCHEMA {
-            sqlx::query(*stmt).execute(&mut *tx).await.context("cannot create the auth tables")?;
+            sqlx::query(*stmt)
+                .execute(&mut *tx)
+                .await
+                .context("cannot create the auth tables")?;
         }
         tx.commit().await?;
         Ok(PgStore { pool })
     }
 
     pub async fn ping(&self) -> StorageResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
     }
 
     pub async fn count_users(&self) -> StorageResult<usize> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sa_auth_users").fetch_one(&self.pool).await.map_err(unavailable)?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sa_auth_users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
         Ok(n as usize)
     }
 
@@ -105,37 +117,63 @@ impl PgStore {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Err(StorageError::UsernameTaken),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                Err(StorageError::UsernameTaken)
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
 
     pub async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM sa_auth_users WHERE username = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&self.pool).await.map_err(unavailable)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.as_ref().map(user_from).transpose().map_err(unavailable)
     }
 
     pub async fn user(&self, id: Uuid) -> StorageResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM sa_auth_users WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(unavailable)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.as_ref().map(user_from).transpose().map_err(unavailable)
     }
 
     pub async fn list_users(&self) -> StorageResult<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM sa_auth_users ORDER BY username");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(unavailable)?;
-        rows.iter().map(user_from).collect::<Result<_, _>>().map_err(unavailable)
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(user_from)
+            .collect::<Result<_, _>>()
+            .map_err(unavailable)
     }
 
     pub async fn set_roles(&self, id: Uuid, roles: Vec<Role>) -> StorageResult<Option<User>> {
-        let sql = format!("UPDATE sa_auth_users SET roles = $2 WHERE id = $1 RETURNING {USER_COLUMNS}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(role_names(&roles)).fetch_optional(&self.pool).await.map_err(unavailable)?;
+        let sql =
+            format!("UPDATE sa_auth_users SET roles = $2 WHERE id = $1 RETURNING {USER_COLUMNS}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(role_names(&roles))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.as_ref().map(user_from).transpose().map_err(unavailable)
     }
 
     pub async fn delete_user(&self, id: Uuid) -> StorageResult<bool> {
-        let r = sqlx::query("DELETE FROM sa_auth_users WHERE id = $1").bind(id).execute(&self.pool).await.map_err(unavailable)?;
+        let r = sqlx::query("DELETE FROM sa_auth_users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -167,10 +205,19 @@ impl PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-        row.as_ref().map(family_from).transpose().map_err(unavailable)
+        row.as_ref()
+            .map(family_from)
+            .transpose()
+            .map_err(unavailable)
     }
 
-    pub async fn rotate_family(&self, id: Uuid, from_generation: u64, new_hash: String, now: i64) -> StorageResult<bool> {
+    pub async fn rotate_family(
+        &self,
+        id: Uuid,
+        from_generation: u64,
+        new_hash: String,
+        now: i64,
+    ) -> StorageResult<bool> {
         let r = sqlx::query(
             "UPDATE sa_auth_families SET previous_hash = secret_hash, secret_hash = $3, generation = generation + 1, rotated_at = $4
              WHERE id = $1 AND generation = $2 AND NOT revoked",
@@ -186,6 +233,11 @@ impl PgStore {
     }
 
     pub async fn revoke_family(&self, id: Uuid) -> StorageResult<()> {
-        sqlx::query("UPDATE sa_auth_families SET revoked = true WHERE id = $1").bind(id).execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+        sqlx::query("UPDATE sa_auth_families SET revoked = true WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
     }
 }
