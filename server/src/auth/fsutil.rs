@@ -1,5 +1,5 @@
 //! Owner-only, crash-safe file writes: a reader sees the old or the new file, never half of one.
-use std::{fs, io::Write, path::Path};
+use std::{fs, path::Path};
 
 /// Creates `dir` (and parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -14,27 +14,5 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temp file, fsync and rename, with mode 0600.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // The rename itself is only durable once the directory entry is.
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::durable::replace(path, bytes, crate::durable::Replace { fsync: true, mode: Some(0o600), modified: None })
 }

@@ -17,7 +17,6 @@
 use std::{
     collections::{BTreeMap, HashSet},
     fs,
-    io::Write,
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -166,39 +165,21 @@ fn meta_of(id: Uuid, body: &[u8], name: String, updated: OffsetDateTime) -> Meta
 }
 
 fn write_atomically(
-    dir: &Path,
     target: &Path,
     body: &[u8],
     updated: SystemTime,
     fsync: FsyncMode,
 ) -> std::io::Result<()> {
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        target
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("model"),
-        Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(body)?;
-        // The summary's `updated` is the file's mtime after a restart, so keep them equal.
-        f.set_modified(updated)?;
-        if fsync == FsyncMode::Always {
-            f.sync_all()?;
-        }
-        drop(f);
-        fs::rename(&tmp, target)?;
-        if fsync == FsyncMode::Always {
-            fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    // The summary's `updated` is the file's mtime after a restart, so keep them equal.
+    crate::durable::replace(
+        target,
+        body,
+        crate::durable::Replace {
+            fsync: fsync == FsyncMode::Always,
+            mode: None,
+            modified: Some(updated),
+        },
+    )
 }
 
 fn spawn_flusher(dir: PathBuf, pending: std::sync::Weak<Mutex<HashSet<PathBuf>>>) {
@@ -270,15 +251,14 @@ impl super::Backend for FileBackend {
         if !expect.allows(current.as_deref()) {
             return Ok(Written::PreconditionFailed);
         }
-        let (dir, target, body, fsync) = (
-            self.dir.clone(),
+        let (target, body, fsync) = (
             self.path(id),
             doc.body.clone(),
             self.fsync,
         );
         let updated = SystemTime::from(doc.updated);
         let target2 = target.clone();
-        blocking(move || write_atomically(&dir, &target2, &body, updated, fsync)).await?;
+        blocking(move || write_atomically(&target2, &body, updated, fsync)).await?;
         if self.fsync == FsyncMode::Batch {
             self.unsynced.lock().insert(target);
         }
