@@ -37,6 +37,9 @@ pub struct Args {
     /// The port browsers use, when it differs from the listen port (behind a proxy).
     #[arg(long, env = "SA_PUBLIC_PORT")]
     pub public_port: Option<u16>,
+    /// The apps' layout in /config.json: `compact` is what the gateway's mobile route serves.
+    #[arg(long, env = "SA_LAYOUT", default_value = "standard", value_parser = ["standard", "compact"])]
+    pub layout: String,
 }
 
 /// What the roles need to know about the dev deployment they run in.
@@ -86,7 +89,7 @@ impl Gateway {
             domain: ctx.domain.clone(),
             public_scheme: "http".into(),
             public_port: Some(scheme_port),
-            layout: "standard".into(),
+            layout: args.layout.clone(),
             stores: Vec::new(),
         };
         let mut config = config_for().runtime_config()?;

@@ -21,6 +21,10 @@ struct Gateway {
 
 impl Gateway {
     async fn start(domain: &str) -> Gateway {
+        Self::start_with(domain, "standard").await
+    }
+
+    async fn start_with(domain: &str, layout: &str) -> Gateway {
         let tmp = tempfile::tempdir().unwrap();
         fake_dist(&tmp.path().join("dist"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -33,6 +37,7 @@ impl Gateway {
             redis_url: None,
             database_url: None,
             public_port: None,
+            layout: layout.into(),
         };
         dev::start(args, listener).await.expect("dev gateway starts");
         Gateway { port, http: reqwest::Client::new(), _tmp: tmp }
@@ -116,4 +121,16 @@ async fn domain_flag_moves_every_host() {
     assert!(body.contains("app:client"));
     let (status, _, _) = gw.get("client.sa.localhost", "/").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn layout_flag_reaches_config_json() {
+    let gw = Gateway::start_with("sa.localhost", "compact").await;
+    let (_, _, body) = gw.get("client.sa.localhost", "/config.json").await;
+    let c: sa_shared::config::RuntimeConfig = serde_json::from_str(&body).unwrap();
+    assert_eq!(c.layout, sa_shared::config::Layout::Compact);
+    let gw = Gateway::start("sa.localhost").await;
+    let (_, _, body) = gw.get("explorer.sa.localhost", "/config.json").await;
+    let c: sa_shared::config::RuntimeConfig = serde_json::from_str(&body).unwrap();
+    assert_eq!(c.layout, sa_shared::config::Layout::Standard);
 }

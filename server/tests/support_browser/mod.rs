@@ -81,6 +81,7 @@ impl Stack {
             redis_url: options.redis_url,
             database_url: options.database_url,
             public_port: None,
+            layout: "standard".into(),
         };
         let ctx = dev::start(args, listener).await.expect("start sa-server dev in-process");
         let driver = Driver::spawn().await;
