@@ -60,9 +60,15 @@ impl DevContext {
         self.urls.get(sub).map(String::as_str).unwrap_or_default()
     }
 
-    /// Origins of the browser apps, for CORS and CSRF checks.
+    /// Origins of the browser apps, for CORS and CSRF checks: the apps this gateway serves, and
+    /// the same hosts on the `trunk serve` ports (8081 client, 8082 explorer; see Trunk.toml).
     pub fn app_origins(&self) -> Vec<String> {
-        vec![self.url("client").to_string(), self.url("explorer").to_string()]
+        vec![
+            self.url("client").to_string(),
+            self.url("explorer").to_string(),
+            format!("http://client.{}:8081", self.domain),
+            format!("http://explorer.{}:8082", self.domain),
+        ]
     }
 
     pub fn jwks_url(&self) -> String {
