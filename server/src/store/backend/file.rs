@@ -326,19 +326,13 @@ impl super::Backend for FileBackend {
             Some(after) => index.range(..after),
             None => index.range(..),
         };
-        let mut items: Vec<Meta> = range
+        let items: Vec<Meta> = range
             .rev()
             .filter(|(_, e)| query.matches(&e.name_lower))
             .take(query.limit + 1)
             .map(|(_, e)| e.meta.clone())
             .collect();
-        let next = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|m| m.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next, total })
+        Ok(Page::from_overfetch(items, query.limit, total))
     }
 
     async fn ids(&self) -> Result<Vec<Uuid>> {

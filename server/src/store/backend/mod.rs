@@ -131,6 +131,20 @@ pub struct Page {
     pub total: u64,
 }
 
+impl Page {
+    /// A page from up to `limit + 1` rows in list order: a row beyond `limit` only says that
+    /// another page follows, and the cursor is the last id kept.
+    pub fn from_overfetch(mut items: Vec<Meta>, limit: usize, total: u64) -> Page {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|m| m.id)
+        } else {
+            None
+        };
+        Page { items, next, total }
+    }
+}
+
 /// The operations every storage system offers.
 pub trait Backend: Send + Sync + 'static {
     fn kind(&self) -> sa_shared::routes::Backend;

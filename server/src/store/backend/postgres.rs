@@ -253,22 +253,12 @@ impl super::Backend for PostgresBackend {
                 .await?
             }
         };
-        let mut items = rows
+        let items = rows
             .iter()
             .map(meta_from_row)
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(db_error)?;
-        let next = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|m| m.id)
-        } else {
-            None
-        };
-        Ok(Page {
-            items,
-            next,
-            total: total as u64,
-        })
+        Ok(Page::from_overfetch(items, query.limit, total as u64))
     }
 
     async fn ids(&self) -> Result<Vec<Uuid>> {

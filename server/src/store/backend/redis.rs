@@ -270,18 +270,12 @@ impl super::Backend for RedisBackend {
             .arg(&after);
         let (total, ids, metas): (u64, Vec<String>, Vec<Option<String>>) =
             self.bounded(inv.invoke_async(&mut c)).await?;
-        let mut items: Vec<Meta> = ids
+        let items: Vec<Meta> = ids
             .iter()
             .zip(metas)
             .filter_map(|(id, m)| parse_meta(id, m))
             .collect();
-        let next = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|m| m.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next, total })
+        Ok(Page::from_overfetch(items, query.limit, total))
     }
 
     async fn ids(&self) -> Result<Vec<Uuid>> {
