@@ -840,21 +840,11 @@ async fn bad_input_gets_a_json_4xx_never_a_500() {
     assert_eq!(wrong_method.error_code(), "method_not_allowed");
 
     assert_eq!(
-        auth.http
-            .get(auth.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        auth.status_of("/healthz").await,
         StatusCode::OK
     );
     assert_eq!(
-        auth.http
-            .get(auth.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        auth.status_of("/readyz").await,
         StatusCode::OK
     );
 }

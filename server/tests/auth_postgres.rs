@@ -108,21 +108,11 @@ async fn postgres_keeps_users_and_sessions_and_an_outage_is_a_503() {
         t.elapsed()
     );
     assert_eq!(
-        auth.http
-            .get(auth.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        auth.status_of("/readyz").await,
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert_eq!(
-        auth.http
-            .get(auth.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        auth.status_of("/healthz").await,
         StatusCode::OK,
         "the process itself is fine"
     );
@@ -148,12 +138,7 @@ async fn postgres_keeps_users_and_sessions_and_an_outage_is_a_503() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(
-        auth.http
-            .get(auth.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        auth.status_of("/readyz").await,
         StatusCode::OK
     );
 }

@@ -143,6 +143,11 @@ impl Answer {
 }
 
 impl TestAuth {
+    /// The status of an unauthenticated GET (health and readiness probes).
+    pub async fn status_of(&self, path: &str) -> StatusCode {
+        self.http.get(self.url(path)).send().await.unwrap().status()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
