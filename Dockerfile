@@ -10,7 +10,8 @@ ENV CARGO_TERM_COLOR=never \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends brotli nodejs npm \
  && rm -rf /var/lib/apt/lists/*
-RUN rustup target add wasm32-unknown-unknown
+# rust-src: std is rebuilt for the apps' size (xtask/src/apps.rs).
+RUN rustup target add wasm32-unknown-unknown && rustup component add rust-src
 # Trunk 0.22 needs a newer rustc; 0.21 is the line that builds with 1.95 (shared/TOOLCHAIN.md).
 RUN cargo install trunk --locked --version ~0.21
 # wasm-opt from npm (Debian's binaryen 108 breaks the wasm).

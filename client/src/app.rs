@@ -1,11 +1,10 @@
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, Router, Routes, A},
-    path,
-};
 use sa_shared::{
     config::{Layout, RuntimeConfig},
-    web::session::{Session, SessionState},
+    web::{
+        session::{Session, SessionState},
+        url::{use_location, Location},
+    },
 };
 
 use crate::{
@@ -19,11 +18,38 @@ use crate::{
 
 #[component]
 pub fn App() -> impl IntoView {
-    let config = LocalResource::new(sa_shared::web::load_config);
-    view! {
-        <Suspense fallback=|| view! { <Loading what="sa" /> }>
-            {move || config.get().map(|c| view! { <Root config=c /> })}
-        </Suspense>
+    let config = RwSignal::new(None::<RuntimeConfig>);
+    leptos::task::spawn_local(async move { config.set(Some(sa_shared::web::load_config().await)) });
+    move || match config.get() {
+        None => view! { <Loading what="sa" /> }.into_any(),
+        Some(c) => view! { <Root config=c /> }.into_any(),
+    }
+}
+
+/// The client's pages, by path.
+#[derive(Clone, PartialEq)]
+enum Page {
+    Workspace,
+    Login,
+    Register,
+    New,
+    Model { store: String, id: String },
+    Admin,
+    NotFound,
+}
+
+impl Page {
+    fn at(segments: &[String]) -> Page {
+        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match s.as_slice() {
+            [] => Page::Workspace,
+            ["login"] => Page::Login,
+            ["register"] => Page::Register,
+            ["new"] => Page::New,
+            ["admin"] => Page::Admin,
+            ["models", store, id] => Page::Model { store: store.to_string(), id: id.to_string() },
+            _ => Page::NotFound,
+        }
     }
 }
 
@@ -41,25 +67,34 @@ fn Root(config: RuntimeConfig) -> impl IntoView {
     provide_context(session);
     leptos::task::spawn_local(async move { session.restore().await });
     let explorer_open = RwSignal::new(false);
+    let loc = Location::install();
+    // A page is rebuilt when the path names another page, not when only the query changes.
+    let page = Memo::new(move |_| Page::at(&loc.segments()));
     view! {
-        <Router>
-            <div class="app" class:compact=compact>
-                <a class="skip-link" href="#main">"Skip to content"</a>
-                <Header session=session explorer_open=explorer_open />
-                <main id="main" tabindex="-1">
-                    <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("/") view=move || view! { <WorkspacePage session=session /> } />
-                        <Route path=path!("/login") view=move || view! { <LoginPage session=session /> } />
-                        <Route path=path!("/register") view=move || view! { <RegisterPage session=session /> } />
-                        <Route path=path!("/new") view=move || view! { <NewModelPage session=session /> } />
-                        <Route path=path!("/models/:store/:id") view=move || view! { <ModelPage session=session /> } />
-                        <Route path=path!("/admin") view=move || view! { <AdminPage session=session /> } />
-                    </Routes>
-                </main>
-                <ExplorerDialog session=session open=explorer_open />
-            </div>
-        </Router>
+        <div class="app" class:compact=compact>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header session=session explorer_open=explorer_open />
+            <main id="main" tabindex="-1">
+                {move || match page.get() {
+                    Page::Workspace => view! { <WorkspacePage session=session /> }.into_any(),
+                    Page::Login => view! { <LoginPage session=session /> }.into_any(),
+                    Page::Register => view! { <RegisterPage session=session /> }.into_any(),
+                    Page::New => view! { <NewModelPage session=session /> }.into_any(),
+                    Page::Model { store, id } => view! { <ModelPage session=session store_id=store id=id /> }.into_any(),
+                    Page::Admin => view! { <AdminPage session=session /> }.into_any(),
+                    Page::NotFound => view! { <NotFound /> }.into_any(),
+                }}
+            </main>
+            <ExplorerDialog session=session open=explorer_open />
+        </div>
     }
+}
+
+/// A header link, marked as the current page when it is.
+#[component]
+fn NavLink(href: &'static str, children: Children) -> impl IntoView {
+    let loc = use_location();
+    view! { <a href=href aria-current=move || (loc.path() == href).then_some("page")>{children()}</a> }
 }
 
 #[component]
@@ -67,14 +102,14 @@ fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
     let signing_out = RwSignal::new(false);
     view! {
         <header class="app-header">
-            <A href="/" attr:class="brand">"sa"</A>
+            <a href="/" class="brand">"sa"</a>
             <nav aria-label="Main">
-                <A href="/" exact=true>"Models"</A>
+                <NavLink href="/">"Models"</NavLink>
                 <Show when=move || session.is_signed_in()>
-                    <A href="/new">"New model"</A>
+                    <NavLink href="/new">"New model"</NavLink>
                 </Show>
                 <Show when=move || session.is_admin()>
-                    <A href="/admin">"Users"</A>
+                    <NavLink href="/admin">"Users"</NavLink>
                 </Show>
                 <button type="button" id="open-explorer" class="secondary" on:click=move |_| explorer_open.set(true)
                     aria-keyshortcuts="Control+K" title="Open the explorer (Ctrl+K)">
@@ -86,7 +121,7 @@ fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
                     SessionState::Restoring => view! { <span class="session-state">"Checking sign-in…"</span> }.into_any(),
                     SessionState::SignedOut => view! {
                         <span class="session-state">"Not signed in"</span>
-                        <A href="/login" attr:class="button" attr:id="sign-in-link">"Sign in"</A>
+                        <a href="/login" class="button" id="sign-in-link">"Sign in"</a>
                     }.into_any(),
                     SessionState::SignedIn { user } => {
                         let role = best_role(&user.roles);

@@ -1,8 +1,10 @@
 //! The explorer as a modal pop-over: a `<dialog>` that traps focus, closes on Esc and gives
 //! focus back to what had it. Picking a model closes it and opens the model in the client.
 use leptos::{ev, html, prelude::*};
-use leptos_router::hooks::use_navigate;
-use sa_shared::web::session::Session;
+use sa_shared::web::{
+    session::Session,
+    url::{encode, use_location},
+};
 
 use crate::components::modal::ModalControl;
 
@@ -19,7 +21,7 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
         }
     });
     let picked = RwSignal::new(None::<(String, String)>);
-    let navigate = use_navigate();
+    let loc = use_location();
 
     // The explorer's callback must be Send; navigation happens here, on the UI side.
     Effect::new(move |_| {
@@ -28,7 +30,7 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
             // The model page takes focus; don't pull it back to the opener.
             control.forget_opener();
             open.set(false);
-            navigate(&format!("/models/{store}/{id}"), Default::default());
+            loc.navigate(&format!("/models/{}/{}", encode(&store), encode(&id)));
         }
     });
     let on_pick = Callback::new(move |(store, id): (String, String)| picked.set(Some((store, id))));

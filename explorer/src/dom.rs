@@ -35,21 +35,6 @@ pub async fn copy_text(text: &str) -> Result<(), ()> {
         .map_err(|_| ())
 }
 
-/// A byte count for people: `812 B`, `4.2 KB`, `1.3 MB`.
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => tenths(b, 1024, "KB"),
-        b => tenths(b, 1024 * 1024, "MB"),
-    }
-}
-
-// Integer arithmetic: float formatting would add kilobytes of wasm for one decimal.
-fn tenths(b: u64, unit: u64, name: &str) -> String {
-    let t = (b * 10 + unit / 2) / unit;
-    format!("{}.{} {name}", t / 10, t % 10)
-}
-
 /// An RFC 3339 time shortened for a list row: `2026-11-25 20:41`.
 pub fn short_time(rfc3339: &str) -> String {
     let t = rfc3339.replace('T', " ");

@@ -7,12 +7,13 @@ mod dom;
 mod state;
 
 use leptos::{ev, prelude::*};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    hooks::{use_navigate, use_params_map},
-    path, NavigateOptions,
+use sa_shared::{
+    config::RuntimeConfig,
+    web::{
+        session::{Session, SessionState},
+        url::{encode, Location},
+    },
 };
-use sa_shared::web::session::{Session, SessionState};
 
 use components::{model_list::ModelList, model_view::ModelPane, tabs::Tabs};
 use state::Ctx;
@@ -125,18 +126,16 @@ fn UnknownStore(id: String) -> impl IntoView {
 /// `/{store}/{id}`.
 #[component]
 pub fn App() -> impl IntoView {
-    let config = LocalResource::new(sa_shared::web::load_config);
-    view! {
-        <Router>
-            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
-                {move || config.get().map(|c| view! { <Shell config=c /> })}
-            </Suspense>
-        </Router>
+    let config = RwSignal::new(None::<RuntimeConfig>);
+    leptos::task::spawn_local(async move { config.set(Some(sa_shared::web::load_config().await)) });
+    move || match config.get() {
+        None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
+        Some(c) => view! { <Shell config=c /> }.into_any(),
     }
 }
 
 #[component]
-fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
+fn Shell(config: RuntimeConfig) -> impl IntoView {
     let session = Session::new(config);
     provide_context(session);
     leptos::task::spawn_local(async move { session.restore().await });
@@ -159,29 +158,33 @@ fn Shell(config: sa_shared::config::RuntimeConfig) -> impl IntoView {
             </nav>
         </header>
         <main id="main">
-            <Routes fallback=|| view! { <p class="empty-state">"No such page. "<a href="/">"Go to the explorer"</a></p> }>
-                <Route path=path!("/:store?/:id?") view=Routed />
-            </Routes>
+            <Routed session=session />
         </main>
     }
 }
 
-/// Binds the explorer's navigation to the URL.
+/// Binds the explorer's navigation to the URL: `/{store}/{id}`, both optional.
 #[component]
-fn Routed() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let params = use_params_map();
-    let navigate = use_navigate();
-    let store = Signal::derive(move || params.read().get("store").filter(|s| !s.is_empty()));
-    let model = Signal::derive(move || params.read().get("id").filter(|s| !s.is_empty()));
+fn Routed(session: Session) -> impl IntoView {
+    let loc = Location::install();
+    let segments = Memo::new(move |_| loc.segments());
+    let store = Signal::derive(move || segments.with(|s| s.first().cloned()));
+    let model = Signal::derive(move || segments.with(|s| s.get(1).cloned()));
     let go = Callback::new(move |(s, m): (Option<String>, Option<String>)| {
         let path = match (s, m) {
-            (Some(s), Some(m)) => format!("/{s}/{m}"),
-            (Some(s), None) => format!("/{s}"),
+            (Some(s), Some(m)) => format!("/{}/{}", encode(&s), encode(&m)),
+            (Some(s), None) => format!("/{}", encode(&s)),
             _ => "/".to_string(),
         };
-        navigate(&path, NavigateOptions::default());
+        loc.navigate(&path);
     });
     provide_context(Nav::new(store, model, go));
-    view! { <Explorer session=session /> }
+    let known = Memo::new(move |_| segments.with(|s| s.len() <= 2));
+    move || {
+        if known.get() {
+            view! { <Explorer session=session /> }.into_any()
+        } else {
+            view! { <p class="empty-state">"No such page. "<a href="/">"Go to the explorer"</a></p> }.into_any()
+        }
+    }
 }

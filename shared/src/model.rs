@@ -48,6 +48,21 @@ pub fn display_name(doc: &serde_json::Value, id: &str) -> String {
     }
 }
 
+/// A size for people: `512 B`, `1.2 KB`, `3.4 MB` (binary units, one decimal).
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => tenths(b, 1024, "KB"),
+        b => tenths(b, 1024 * 1024, "MB"),
+    }
+}
+
+// Integer arithmetic: float formatting would add kilobytes to the apps' wasm for one decimal.
+fn tenths(b: u64, unit: u64, name: &str) -> String {
+    let t = (b * 10 + unit / 2) / unit;
+    format!("{}.{} {name}", t / 10, t % 10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +79,14 @@ mod tests {
     fn last_page_has_null_cursor() {
         let p = SummaryPage { items: vec![], next: None, total: 0 };
         assert_eq!(serde_json::to_value(p).unwrap(), json!({"items":[],"next":null,"total":0}));
+    }
+
+    #[test]
+    fn sizes_read_as_people_expect() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.0 KB");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(10 * 1024 * 1024 + 1), "10.0 MB");
     }
 }

@@ -3,6 +3,7 @@
 use std::{
     hash::{DefaultHasher, Hash, Hasher},
     path::{Path, PathBuf},
+    process::Command,
 };
 
 use anyhow::{Context, Result};
@@ -25,14 +26,44 @@ const APPS: &[App] = &[
 /// Inputs of both apps: the explorer is inside the client, and both use shared/ and style/.
 const INPUTS: &[&str] = &["client", "explorer", "shared", "style", "Cargo.toml", "Cargo.lock", "Trunk.toml"];
 
+/// How the apps' wasm is compiled, on top of the release profile (size first, STYLE.md).
+///
+/// `-Cpanic=immediate-abort` with std rebuilt from rust-src (`-Zbuild-std`) drops the panic
+/// message formatting from std and every crate: 8% less wasm (docs/bench/explorer.md). Both
+/// are unstable options of the one toolchain, enabled by RUSTC_BOOTSTRAP for this build only.
+/// A panic still stops the app, as `panic = "abort"` did, but without a message in the console.
+/// `--cfg erase_components` is Leptos' type erasure (also in .cargo/config.toml).
+const SIZE_RUSTFLAGS: &str = "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort";
+const BUILD_STD: &str = "std,panic_abort";
+/// Its own target dir, so `trunk serve` and `cargo check` (other flags) don't evict it.
+const WASM_TARGET_DIR: &str = "target/wasm-size";
+
+fn size_env(cmd: &mut Command, root: &Path) {
+    cmd.env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_UNSTABLE_BUILD_STD", BUILD_STD)
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", SIZE_RUSTFLAGS)
+        .env("CARGO_TARGET_DIR", root.join(WASM_TARGET_DIR));
+}
+
 pub fn build_all(root: &Path, tc: &Toolchain) -> Result<()> {
-    let stamp = fingerprint(root, tc.wasm_opt)?;
+    let stamp = fingerprint(root, tc)?;
+    let mut fetched = false;
     for app in APPS {
         let dist = root.join("dist").join(app.name);
         let stamp_file = root.join("target/xtask").join(format!("{}.stamp", app.name));
         if dist.join("index.html").is_file() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
             note(&format!("{}: up to date in {}", app.name, dist.display()));
             continue;
+        }
+        if tc.build_std && !fetched {
+            // Trunk builds offline, so std's own dependencies must be in the cargo cache first.
+            step("fetching the crates std is built from (cargo fetch)", || {
+                let mut cmd = tc.command("cargo");
+                cmd.current_dir(root).args(["fetch", "--target", "wasm32-unknown-unknown"]);
+                size_env(&mut cmd, root);
+                crate::run(&mut cmd)
+            })?;
+            fetched = true;
         }
         step(&format!("building the {} app (trunk build --release --offline)", app.name), || build_one(root, tc, app))?;
         step(&format!("precompressing dist/{} (.br, .gz)", app.name), || precompress_dir(&dist))?;
@@ -60,12 +91,18 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App) -> Result<()> {
         .arg(&target)
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
         .env("NO_COLOR", "true");
+    if tc.build_std {
+        size_env(&mut cmd, root);
+    }
     crate::run(&mut cmd).with_context(|| format!("building {}", app.name))
 }
 
-fn fingerprint(root: &Path, wasm_opt: bool) -> Result<String> {
+fn fingerprint(root: &Path, tc: &Toolchain) -> Result<String> {
     let mut h = DefaultHasher::new();
-    wasm_opt.hash(&mut h);
+    tc.wasm_opt.hash(&mut h);
+    tc.build_std.hash(&mut h);
+    (SIZE_RUSTFLAGS, BUILD_STD).hash(&mut h);
+    std::fs::read(root.join(".cargo/config.toml")).ok().hash(&mut h);
     for input in INPUTS {
         hash_tree(&root.join(input), &mut h)?;
     }

@@ -21,6 +21,8 @@ pub struct Toolchain {
     extra_path: Vec<PathBuf>,
     /// False when no working wasm-opt could be had: the apps are then built without it.
     pub wasm_opt: bool,
+    /// False without the rust-src component: the apps then link the prebuilt std (larger).
+    pub build_std: bool,
 }
 
 impl Toolchain {
@@ -50,7 +52,7 @@ fn version_of(path: &OsString, program: &str, arg: &str) -> Option<String> {
 
 pub fn ensure_wasm_toolchain(root: &Path) -> Result<Toolchain> {
     let npm_bin = root.join(".tools/node_modules/.bin");
-    let mut tc = Toolchain { extra_path: vec![npm_bin.clone(), cargo_bin()], wasm_opt: true };
+    let mut tc = Toolchain { extra_path: vec![npm_bin.clone(), cargo_bin()], wasm_opt: true, build_std: true };
     let path = tc.path_env();
 
     // 1. The wasm32 target.
@@ -59,6 +61,19 @@ pub fn ensure_wasm_toolchain(root: &Path) -> Result<Toolchain> {
         note("wasm32-unknown-unknown target: present");
     } else {
         step("adding the wasm32-unknown-unknown target", || crate::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])))?;
+    }
+
+    // 1b. std's sources: the apps are built with a std compiled for size (apps.rs).
+    let components = Command::new("rustup").args(["component", "list", "--installed"]).output().context("rustup is needed to add rust-src")?;
+    if String::from_utf8_lossy(&components.stdout).lines().any(|l| l.trim().starts_with("rust-src")) {
+        note("rust-src component: present");
+    } else if step("adding the rust-src component (std is rebuilt for the apps' size)", || {
+        crate::run(Command::new("rustup").args(["component", "add", "rust-src"]))
+    })
+    .is_err()
+    {
+        note("rust-src could not be added: building the apps with the prebuilt std (about 8% larger .wasm)");
+        tc.build_std = false;
     }
 
     // 2. Trunk 0.21.

@@ -1,38 +1,14 @@
 //! A JSON text editor that checks the syntax as the user types and says where it breaks.
 use leptos::prelude::*;
-use serde_json::Value;
+use sa_shared::web::doc::Doc;
 
 /// The outcome of checking the editor's text: the document, or where and why it is invalid.
-pub type Checked = Result<Value, String>;
+pub type Checked = Result<Doc, String>;
 
-/// Models are JSON objects (the store refuses anything else), so that is checked too.
+/// Models are JSON objects (the store refuses anything else), so that is checked too. The
+/// browser's JSON parser does the work; [`Doc::parse_model`] words its errors.
 pub fn check(text: &str) -> Checked {
-    if text.trim().is_empty() {
-        return Err("The document is empty. A model is a JSON object, e.g. {\"name\": \"My model\"}.".to_string());
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err("A model must be a JSON object: wrap it in { … }.".to_string()),
-        Err(e) => Err(format!("Line {}, column {}: {}.", e.line(), e.column(), describe(&e))),
-    }
-}
-
-/// serde_json's message without its own " at line X column Y" suffix (we say that first), in
-/// words for people who don't know what EOF means.
-fn describe(e: &serde_json::Error) -> String {
-    if e.classify() == serde_json::error::Category::Eof {
-        return "the text ends too early: a closing }, ] or \" is missing".to_string();
-    }
-    let msg = e.to_string();
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg,
-    }
-}
-
-/// Pretty-prints a document the way the editor shows it.
-pub fn pretty(doc: &Value) -> String {
-    serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
+    Doc::parse_model(text)
 }
 
 #[component]

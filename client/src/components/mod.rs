@@ -100,12 +100,3 @@ pub fn relative_time(rfc3339: &str) -> String {
         },
     }
 }
-
-/// "1.2 KB".
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        0..=999 => format!("{bytes} B"),
-        1_000..=999_999 => format!("{:.1} KB", bytes as f64 / 1e3),
-        _ => format!("{:.1} MB", bytes as f64 / 1e6),
-    }
-}

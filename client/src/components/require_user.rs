@@ -1,7 +1,9 @@
 //! The gate in front of pages that need a signed-in user.
 use leptos::prelude::*;
-use leptos_router::{components::Redirect, hooks::use_location};
-use sa_shared::web::session::{Session, SessionState};
+use sa_shared::web::{
+    session::{Session, SessionState},
+    url::{encode, use_location},
+};
 
 use super::{ErrorNotice, Loading};
 
@@ -25,9 +27,11 @@ pub fn RequireUser(session: Session, children: ChildrenFn) -> impl IntoView {
                 }
                 .into_any();
             }
-            let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-            let target = format!("/login?return={}", String::from(js_sys::encode_uri_component(&here)));
-            view! { <Redirect path=target /> }.into_any()
+            let here = format!("{}{}", location.path_untracked(), location.search_untracked());
+            let target = format!("/login?return={}", encode(&here));
+            // After this render, not during it: navigating rebuilds the page being rendered.
+            leptos::task::spawn_local(async move { location.replace(&target) });
+            view! { <Loading what="the sign-in page" /> }.into_any()
         }
         SessionState::SignedIn { .. } => children.with_value(|c| c()).into_any(),
     }

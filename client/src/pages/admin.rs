@@ -1,5 +1,6 @@
 //! `/admin`: users and their roles (admins only; the auth service enforces it too).
 use leptos::prelude::*;
+use sa_shared::web::loader::Loader;
 use sa_shared::{
     auth::{Role, UserView},
     web::{auth_api, session::Session},
@@ -30,7 +31,7 @@ pub fn AdminPage(session: Session) -> impl IntoView {
 
 #[component]
 fn Users(session: Session) -> impl IntoView {
-    let users = LocalResource::new(move || auth_api::users(session));
+    let users = Loader::new(move || auth_api::users(session));
     let to_delete = RwSignal::new(None::<UserView>);
     let delete_open = RwSignal::new(false);
     let notice = RwSignal::new(None::<Result<String, String>>);
@@ -60,8 +61,9 @@ fn Users(session: Session) -> impl IntoView {
                 Ok(m) => view! { <p class="notice ok" role="status">{m}</p> }.into_any(),
                 Err(m) => view! { <ErrorNotice message=m /> }.into_any(),
             })}
-            <Suspense fallback=|| view! { <Loading what="users" /> }>
-                {move || users.get().map(|r| match r {
+            {move || match users.get() {
+                None => view! { <Loading what="users" /> }.into_any(),
+                Some(r) => match r {
                     Ok(list) if list.is_empty() => view! { <p class="empty-state">"No users yet. New users appear here after they register."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="users" id="users-table">
@@ -74,8 +76,8 @@ fn Users(session: Session) -> impl IntoView {
                         </table>
                     }.into_any(),
                     Err(e) => view! { <ErrorNotice message=explain(&e, Doing::Admin, None) /> }.into_any(),
-                })}
-            </Suspense>
+                },
+            }}
         </section>
         <Modal open=delete_open labelled_by="delete-user-title" alert=true>
             <h2 id="delete-user-title">{move || format!("Delete the account “{}”?", to_delete.get().map(|u| u.username).unwrap_or_default())}</h2>

@@ -2,7 +2,7 @@
 //! its users here). Only the configured app hosts are honoured as return targets, so a crafted
 //! link can't use this page to bounce a freshly signed-in user to another site.
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::{use_navigate, use_query_map}};
+use sa_shared::web::url::use_location;
 use sa_shared::{
     auth::Credentials,
     config::RuntimeConfig,
@@ -55,9 +55,8 @@ impl ReturnTo {
 
 #[component]
 pub fn LoginPage(session: Session) -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let target = Memo::new(move |_| return_target(&session.config(), query.with(|q| q.get("return")).as_deref()));
+    let loc = use_location();
+    let target = Memo::new(move |_| return_target(&session.config(), loc.query("return").as_deref()));
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -68,7 +67,7 @@ pub fn LoginPage(session: Session) -> impl IntoView {
     Effect::new(move |_| {
         if matches!(session.state(), SessionState::SignedIn { .. }) {
             match target.get_untracked() {
-                ReturnTo::Here(path) => navigate(&path, Default::default()),
+                ReturnTo::Here(path) => loc.navigate(&path),
                 ReturnTo::App(url) => {
                     let _ = window().location().assign(&url);
                 }
@@ -123,7 +122,7 @@ pub fn LoginPage(session: Session) -> impl IntoView {
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
-            <p class="aside">"New here? " <A href="/register">"Create an account"</A></p>
+            <p class="aside">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
     }
 }

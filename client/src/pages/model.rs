@@ -2,40 +2,38 @@
 //! started from (`If-Match`), so a newer version saved elsewhere is never overwritten by
 //! accident: the store answers 412 and the user decides.
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_params_map},
+use sa_shared::web::{
+    loader::Loader,
+    url::{encode, use_location},
 };
 use sa_shared::{
     config::StoreEntry,
-    model::display_name,
     web::{http::ApiError, session::Session, store_api::{self, Fetched}},
 };
 
 use crate::{
     components::{
         explain,
-        json_editor::{check, pretty},
+        json_editor::check,
         Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser,
     },
     
 };
 
 #[component]
-pub fn ModelPage(session: Session) -> impl IntoView {
-    let params = use_params_map();
-    let key = move || params.with(|p| (p.get("store").unwrap_or_default(), p.get("id").unwrap_or_default()));
+pub fn ModelPage(session: Session, store_id: String, id: String) -> impl IntoView {
+    let key = StoredValue::new((store_id, id));
     view! {
         <RequireUser session=session>
             {move || {
-                let (store_id, id) = key();
+                let (store_id, id) = key.get_value();
                 match session.config().store(&store_id).cloned() {
                     Some(store) => view! { <ModelLoader session=session store=store id=id /> }.into_any(),
                     None => view! {
                         <section class="card">
                             <h1>"Unknown store"</h1>
                             <ErrorNotice message=format!("This deployment has no store called “{store_id}”. The link may come from another installation.") />
-                            <p><A href="/">"Back to your models"</A></p>
+                            <p><a href="/">"Back to your models"</a></p>
                         </section>
                     }.into_any(),
                 }
@@ -47,13 +45,14 @@ pub fn ModelPage(session: Session) -> impl IntoView {
 #[component]
 fn ModelLoader(session: Session, store: StoreEntry, id: String) -> impl IntoView {
     let (s, i) = (store.clone(), id.clone());
-    let doc = LocalResource::new(move || {
+    let doc = Loader::new(move || {
         let (s, i) = (s.clone(), i.clone());
         async move { store_api::get(session, &s, &i).await }
     });
     view! {
-        <Suspense fallback=|| view! { <Loading what="the model" /> }>
-            {move || doc.get().map(|r| match r {
+        {move || match doc.get() {
+            None => view! { <Loading what="the model" /> }.into_any(),
+            Some(r) => match r {
                 Ok(fetched) => view! { <Editor session=session store=store.clone() id=id.clone() fetched=fetched /> }.into_any(),
                 Err(e) => {
                     let msg = if e.status == 404 {
@@ -67,13 +66,13 @@ fn ModelLoader(session: Session, store: StoreEntry, id: String) -> impl IntoView
                             <ErrorNotice message=msg />
                             <p class="actions">
                                 <button type="button" on:click=move |_| doc.refetch()>"Try again"</button>
-                                <A href="/">"Back to your models"</A>
+                                <a href="/">"Back to your models"</a>
                             </p>
                         </section>
                     }.into_any()
                 }
-            })}
-        </Suspense>
+            },
+        }}
     }
 }
 
@@ -88,10 +87,11 @@ enum Status {
 
 #[component]
 fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> impl IntoView {
-    let navigate = use_navigate();
+    let loc = use_location();
     let store = StoredValue::new(store);
     let id = StoredValue::new(id);
-    let initial = pretty(&fetched.doc);
+    let initial = fetched.doc.pretty();
+    let saved_doc = RwSignal::new(fetched.doc);
     let text = RwSignal::new(initial.clone());
     let saved_text = RwSignal::new(initial);
     let etag = RwSignal::new(fetched.etag);
@@ -99,8 +99,8 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     let dirty = Memo::new(move |_| text.with(|t| saved_text.with(|s| t != s)));
     let title = Memo::new(move |_| {
         checked.with(|c| match c {
-            Ok(doc) => display_name(doc, &id.get_value()),
-            Err(_) => display_name(&serde_json::from_str(&saved_text.get()).unwrap_or_default(), &id.get_value()),
+            Ok(doc) => doc.display_name(&id.get_value()),
+            Err(_) => saved_doc.with(|d| d.display_name(&id.get_value())),
         })
     });
     let read_only = Signal::derive(move || !session.can_write());
@@ -124,6 +124,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
                 Ok(new_tag) => {
                     etag.set(new_tag);
                     saved_text.set(text.get_untracked());
+                    saved_doc.set(doc);
                     status.set(Status::Saved);
                 }
                 Err(e) if e.status == 412 => match store_api::get(session, &s, &i).await {
@@ -142,9 +143,10 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
 
     let reload_theirs = move |_| {
         if let Some(latest) = theirs.get_untracked() {
-            let t = pretty(&latest.doc);
+            let t = latest.doc.pretty();
             text.set(t.clone());
             saved_text.set(t);
+            saved_doc.set(latest.doc);
             etag.set(latest.etag);
             status.set(Status::Info("Loaded the newer version. Your edit was discarded.".into()));
         }
@@ -155,16 +157,13 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
         conflict_open.set(false);
         save_with(tag);
     };
-
-    let navigate_home = navigate.clone();
     let do_delete = move |_| {
         delete_open.set(false);
         busy.set(true);
-        let navigate = navigate_home.clone();
         leptos::task::spawn_local(async move {
             let name = title.get_untracked();
             match store_api::delete(session, &store.get_value(), &id.get_value()).await {
-                Ok(()) => navigate(&format!("/?deleted={}", String::from(js_sys::encode_uri_component(&name))), Default::default()),
+                Ok(()) => loc.navigate(&format!("/?deleted={}", encode(&name))),
                 Err(e) => {
                     busy.set(false);
                     fail(e)
@@ -185,7 +184,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     view! {
         <section class="card model-page" on:keydown=on_keydown>
             <nav class="breadcrumbs" aria-label="Breadcrumb">
-                <A href="/">"Models"</A> " / " <span>{store_name()}</span>
+                <a href="/">"Models"</a> " / " <span>{store_name()}</span>
             </nav>
             <div class="section-head">
                 <h1 id="model-title">{move || title.get()}</h1>
@@ -218,7 +217,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
                 </button>
                 <button type="button" class="secondary" id="format-model"
                     disabled=move || read_only.get() || checked.with(|c| c.is_err())
-                    on:click=move |_| if let Ok(doc) = checked.get_untracked() { text.set(pretty(&doc)) }>
+                    on:click=move |_| if let Ok(doc) = checked.get_untracked() { text.set(doc.pretty()) }>
                     "Format"
                 </button>
                 <button type="button" class="secondary" id="revert-model" disabled=move || !dirty.get()
@@ -239,7 +238,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
             <div class="compare">
                 <div>
                     <h3>"Their version (now in the store)"</h3>
-                    <pre class="code small" id="conflict-theirs">{move || theirs.get().map(|t| pretty(&t.doc)).unwrap_or_default()}</pre>
+                    <pre class="code small" id="conflict-theirs">{move || theirs.get().map(|t| t.doc.pretty()).unwrap_or_default()}</pre>
                 </div>
                 <div>
                     <h3>"Your edit"</h3>

@@ -1,6 +1,6 @@
 //! `/new`: create a model in a chosen store.
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate};
+use sa_shared::web::url::{encode, use_location};
 use sa_shared::web::{session::Session, store_api};
 
 use crate::{
@@ -21,7 +21,7 @@ pub fn NewModelPage(session: Session) -> impl IntoView {
 
 #[component]
 fn NewModel(session: Session) -> impl IntoView {
-    let navigate = use_navigate();
+    let loc = use_location();
     let stores = session.config().stores;
     let store_id = RwSignal::new(stores.first().map(|s| s.id.clone()).unwrap_or_default());
     let text = RwSignal::new(TEMPLATE.to_string());
@@ -42,10 +42,9 @@ fn NewModel(session: Session) -> impl IntoView {
         };
         busy.set(true);
         error.set(None);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match store_api::create(session, &store, &doc).await {
-                Ok(created) => navigate(&format!("/models/{}/{}", store.id, created.id), Default::default()),
+                Ok(created) => loc.navigate(&format!("/models/{}/{}", encode(&store.id), encode(&created.id))),
                 Err(e) => {
                     busy.set(false);
                     error.set(Some(explain(&e, Doing::Writing, Some(&store.name))));
@@ -56,7 +55,7 @@ fn NewModel(session: Session) -> impl IntoView {
 
     view! {
         <section class="card">
-            <nav class="breadcrumbs" aria-label="Breadcrumb"><A href="/">"Models"</A> " / new"</nav>
+            <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/">"Models"</a> " / new"</nav>
             <h1>"New model"</h1>
             <Show when=move || read_only.get()>
                 <div class="notice info" role="alert" id="read-only-notice">
@@ -86,7 +85,7 @@ fn NewModel(session: Session) -> impl IntoView {
                         disabled=move || read_only.get() || busy.get() || checked.with(|c| c.is_err())>
                         {move || if busy.get() { "Creating…" } else { "Create model" }}
                     </button>
-                    <A href="/">"Cancel"</A>
+                    <a href="/">"Cancel"</a>
                 </div>
             </form>
         </section>

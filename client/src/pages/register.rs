@@ -1,7 +1,7 @@
 //! `/register`: create an account. The form checks the rules as the user types, so the server
 //! (which checks them again) rarely has to refuse.
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate};
+use sa_shared::web::url::use_location;
 use sa_shared::{
     auth::Credentials,
     web::{auth_api, session::Session},
@@ -41,7 +41,7 @@ pub fn password_problem(password: &str, username: &str) -> Option<String> {
 
 #[component]
 pub fn RegisterPage(session: Session) -> impl IntoView {
-    let navigate = use_navigate();
+    let loc = use_location();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -68,7 +68,6 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
         let credentials = Credentials { username: username.get_untracked().trim().to_string(), password: password.get_untracked() };
         busy.set(true);
         error.set(None);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = match auth_api::register(session, &credentials).await {
                 Ok(()) => session.login(&credentials).await,
@@ -76,7 +75,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
             };
             busy.set(false);
             match result {
-                Ok(()) => navigate("/?welcome=1", Default::default()),
+                Ok(()) => loc.navigate("/?welcome=1"),
                 Err(e) if e.status == 409 => error.set(Some(format!("The username “{}” is taken. Choose another one.", credentials.username))),
                 Err(e) => error.set(Some(explain(&e, Doing::SigningIn, None))),
             }
@@ -118,7 +117,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
                     {move || if busy.get() { "Creating…" } else { "Create account" }}
                 </button>
             </form>
-            <p class="aside">"Already have an account? " <A href="/login">"Sign in"</A></p>
+            <p class="aside">"Already have an account? " <a href="/login">"Sign in"</a></p>
         </section>
     }
 }

@@ -1,16 +1,19 @@
 //! `/`: the user's models across every configured store, most recently changed first.
 use futures::future::join_all;
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_query_map};
+use sa_shared::web::{
+    loader::Loader,
+    url::{encode, use_location},
+};
 use sa_shared::{
     config::StoreEntry,
-    model::ModelSummary,
+    model::{human_size, ModelSummary},
     web::{http::ApiError, session::Session, store_api},
 };
 
 use crate::{
     app::mark,
-    components::{explain, human_size, relative_time, Doing, ErrorNotice, Loading, RequireUser},
+    components::{explain, relative_time, Doing, ErrorNotice, Loading, RequireUser},
 
 };
 
@@ -54,11 +57,11 @@ pub fn WorkspacePage(session: Session) -> impl IntoView {
 
 #[component]
 fn Workspace(session: Session) -> impl IntoView {
-    let query = use_query_map();
-    let welcome = move || query.with(|q| q.get("welcome").is_some());
-    let deleted = move || query.with(|q| q.get("deleted"));
+    let loc = use_location();
+    let welcome = move || loc.query("welcome").is_some();
+    let deleted = move || loc.query("deleted");
     let stores = session.config().stores;
-    let data = LocalResource::new(move || {
+    let data = Loader::new(move || {
         let stores = stores.clone();
         async move { join_all(stores.into_iter().map(|s| load_store(session, s))).await }
     });
@@ -77,12 +80,13 @@ fn Workspace(session: Session) -> impl IntoView {
                 <h1>"Your models"</h1>
                 <div class="actions">
                     <button type="button" class="secondary" on:click=move |_| data.refetch()>"Refresh"</button>
-                    <A href="/new" attr:class="button" attr:id="new-model">"New model"</A>
+                    <a href="/new" class="button" id="new-model">"New model"</a>
                 </div>
             </div>
-            <Suspense fallback=|| view! { <Loading what="your models" /> }>
-                {move || data.get().map(|all| view! { <ModelList session=session all=all filter=filter /> })}
-            </Suspense>
+            {move || match data.get() {
+                None => view! { <Loading what="your models" /> }.into_any(),
+                Some(all) => view! { <ModelList session=session all=all filter=filter /> }.into_any(),
+            }}
         </section>
     }
 }
@@ -159,12 +163,12 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
 
 #[component]
 fn ModelRow(store: StoreEntry, model: ModelSummary) -> impl IntoView {
-    let href = format!("/models/{}/{}", store.id, model.id);
+    let href = format!("/models/{}/{}", encode(&store.id), encode(&model.id));
     view! {
         <li class="workspace-row">
-            <A href=href attr:class="workspace-link">
+            <a href=href class="workspace-link">
                 <span class="workspace-name">{model.name.clone()}</span>
-            </A>
+            </a>
             <span class=format!("badge store-{}", store.id)>{store.name.clone()}</span>
             <time datetime=model.updated.clone() title=model.updated.clone()>{relative_time(&model.updated)}</time>
             <span class="size">{human_size(model.size)}</span>
@@ -178,7 +182,7 @@ fn EmptyState(session: Session) -> impl IntoView {
         <div class="empty-state big" id="empty-models">
             <p class="empty-title">"No models yet."</p>
             {move || if session.can_write() {
-                view! { <p><A href="/new" attr:class="button">"Create your first model"</A></p> }.into_any()
+                view! { <p><a href="/new" class="button">"Create your first model"</a></p> }.into_any()
             } else {
                 view! { <p>"Your account can read models but not create them. Ask an admin to give you the writer role."</p> }.into_any()
             }}

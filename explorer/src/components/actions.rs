@@ -1,10 +1,8 @@
 //! What a user can do with the open model: copy its URL, share it, edit or delete it (writers),
 //! and copy or move it to another store. A move deletes the source only after the target
 //! store has confirmed the write, so a failure in between leaves a copy, never a loss.
-use std::sync::Arc;
-
 use leptos::prelude::*;
-use sa_shared::web::store_api;
+use sa_shared::web::{doc::Doc, store_api};
 
 use crate::{
     components::model_view::Loaded,
@@ -154,7 +152,7 @@ pub fn Actions(
         });
     };
 
-    let save = Callback::new(move |doc: serde_json::Value| {
+    let save = Callback::new(move |doc: Doc| {
         let Some(l) = loaded.get_untracked() else {
             return;
         };
@@ -167,12 +165,8 @@ pub fn Actions(
             busy.try_set(false);
             match r {
                 Ok(etag) => {
-                    let size = doc.to_string().len();
-                    loaded.try_set(Some(Loaded {
-                        doc: Arc::new(doc),
-                        etag,
-                        size,
-                    }));
+                    let size = doc.text().len();
+                    loaded.try_set(Some(Loaded { doc, etag, size }));
                     editing.try_set(false);
                     ctx.bump(&store.id);
                     notice.try_set(Notice::Info("Saved.".into()));
@@ -195,7 +189,7 @@ pub fn Actions(
     let pretty = move || {
         loaded.with_untracked(|l| {
             l.as_ref()
-                .map(|l| serde_json::to_string_pretty(&*l.doc).unwrap_or_default())
+                .map(|l| l.doc.pretty())
                 .unwrap_or_default()
         })
     };
@@ -264,7 +258,7 @@ pub fn Actions(
 #[component]
 pub fn Editor(
     initial: String,
-    save: Callback<serde_json::Value>,
+    save: Callback<Doc>,
     cancel: Callback<()>,
     busy: RwSignal<bool>,
     #[prop(into)] error: Signal<Option<String>>,
@@ -274,17 +268,12 @@ pub fn Editor(
     let parse_error = RwSignal::new(None::<String>);
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
-        match serde_json::from_str::<serde_json::Value>(&text.get_untracked()) {
-            Ok(v) if v.is_object() => {
+        match Doc::parse_model(&text.get_untracked()) {
+            Ok(doc) => {
                 parse_error.set(None);
-                save.run(v);
+                save.run(doc);
             }
-            Ok(_) => parse_error.set(Some(
-                "A model is a JSON object: start with { and end with }.".into(),
-            )),
-            Err(e) => parse_error.set(Some(format!(
-                "This is not valid JSON: {e}. Fix it and save again."
-            ))),
+            Err(e) => parse_error.set(Some(format!("{e} Fix it and save again."))),
         }
     };
     view! {

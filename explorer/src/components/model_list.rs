@@ -6,12 +6,12 @@ use std::time::Duration;
 use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::{ev, html, prelude::*};
 use sa_shared::{
-    model::ModelSummary,
+    model::{human_size, ModelSummary},
     web::{http::ApiError, store_api},
 };
 
 use crate::{
-    dom::{human_size, short_time},
+    dom::short_time,
     state::{is_outage, Ctx, StoreSlot},
 };
 

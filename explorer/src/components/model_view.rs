@@ -5,14 +5,17 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use sa_shared::{
-    model::display_name,
-    web::{http::ApiError, store_api},
+    model::human_size,
+    web::{
+        doc::{Doc, Node, Shape},
+        http::ApiError,
+        store_api,
+    },
 };
 
 use crate::{
     components::actions::{Actions, Editor},
-    dom::human_size,
-    state::{is_outage, Ctx, StoreSlot},
+        state::{is_outage, Ctx, StoreSlot},
 };
 
 /// Children shown per "show more" step.
@@ -23,7 +26,7 @@ const LONG_STRING: usize = 300;
 /// A loaded model: the document (shared by the tree's nodes) and its ETag.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
-    pub doc: Arc<serde_json::Value>,
+    pub doc: Doc,
     pub etag: String,
     pub size: usize,
 }
@@ -33,7 +36,13 @@ pub struct Loaded {
 pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = StoredValue::new(tab.entry.clone());
-    let model = Memo::new(move |_| ctx.nav.model.get());
+    // Only while this pane's store is the active one: a navigation to a model in another store
+    // must not make this pane (about to be replaced) ask its own store for that id.
+    let own_id = tab.entry.id.clone();
+    let model = Memo::new(move |_| {
+        let here = ctx.active_id().as_deref() == Some(own_id.as_str());
+        if here { ctx.nav.model.get() } else { None }
+    });
     view! {
         <div class="model-pane">
             {move || {
@@ -81,7 +90,7 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                 match r {
                     Ok(f) => {
                         loaded.try_set(Some(Loaded {
-                            doc: Arc::new(f.doc),
+                            doc: f.doc,
                             etag: f.etag,
                             size: f.size,
                         }));
@@ -123,7 +132,7 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                 }
                 State::Ready => {
                     let Some(l) = loaded.get() else { return ().into_any() };
-                    let name = display_name(&l.doc, &id_shown);
+                    let name = l.doc.display_name(&id_shown);
                     view! {
                         <header class="model-header">
                             <h2 id="model-title">{name}</h2>
@@ -149,7 +158,7 @@ fn Creator(tab: StoreSlot) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let store = StoredValue::new(tab.entry.clone());
-    let save = Callback::new(move |doc: serde_json::Value| {
+    let save = Callback::new(move |doc: Doc| {
         busy.set(true);
         error.set(None);
         let store = store.get_value();
@@ -181,52 +190,40 @@ fn Creator(tab: StoreSlot) -> impl IntoView {
 
 /// The document as a tree of disclosure buttons.
 #[component]
-pub fn JsonTree(doc: Arc<serde_json::Value>) -> impl IntoView {
+pub fn JsonTree(doc: Doc) -> impl IntoView {
     view! {
         <div class="json-tree" aria-label="Document">
-            <ul class="jt-root">{node(doc, String::new(), None, 0)}</ul>
+            <ul class="jt-root">{node(doc.root(), None, 0)}</ul>
         </div>
     }
 }
 
-/// One value at JSON pointer `path`. Nodes hold the shared document and their path rather
-/// than a copy of their subtree, so opening a node costs only its visible children.
-fn node(doc: Arc<serde_json::Value>, path: String, key: Option<String>, depth: usize) -> AnyView {
-    use serde_json::Value;
+/// One value of the document. A node builds its children only when opened, and those in
+/// chunks, so opening a node costs only its visible children.
+fn node(value: Node, key: Option<String>, depth: usize) -> AnyView {
     let key_view =
         key.map(|k| view! { <span class="jt-key">{k}</span><span class="jt-colon">": "</span> });
-    let Some(v) = doc.pointer(&path) else {
-        return ().into_any();
-    };
-    let (keys, len, open_char, close_char): (Option<Arc<Vec<String>>>, usize, &str, &str) = match v
-    {
-        Value::Object(m) => (
-            Some(Arc::new(m.keys().cloned().collect())),
-            m.len(),
-            "{",
-            "}",
-        ),
-        Value::Array(a) => (None, a.len(), "[", "]"),
-        scalar => {
-            let (class, text) = match scalar {
-                Value::String(s) => ("jt-string", serde_json::to_string(s).unwrap_or_default()),
-                Value::Number(n) => ("jt-number", n.to_string()),
-                Value::Bool(b) => ("jt-bool", b.to_string()),
-                _ => ("jt-null", "null".to_string()),
-            };
-            let long = text.chars().count() > LONG_STRING;
-            let full = RwSignal::new(!long);
-            let short: String = text.chars().take(LONG_STRING).collect();
-            return view! {
-                <li class="jt-leaf">
-                    {key_view}
-                    <span class=class>{move || if full.get() { text.clone() } else { format!("{short}…") }}</span>
-                    {long.then(|| view! { <button type="button" class="link" on:click=move |_| full.set(true) hidden=move || full.get()>"show all"</button> })}
-                </li>
+    let (keys, len, open_char, close_char): (Option<Arc<Vec<String>>>, usize, &str, &str) =
+        match value.shape() {
+            Shape::Object(keys) => {
+                let len = keys.len();
+                (Some(Arc::new(keys)), len, "{", "}")
             }
-            .into_any();
-        }
-    };
+            Shape::Array(n) => (None, n as usize, "[", "]"),
+            Shape::Scalar { class, text } => {
+                let long = text.chars().count() > LONG_STRING;
+                let full = RwSignal::new(!long);
+                let short: String = text.chars().take(LONG_STRING).collect();
+                return view! {
+                    <li class="jt-leaf">
+                        {key_view}
+                        <span class=class>{move || if full.get() { text.clone() } else { format!("{short}…") }}</span>
+                        {long.then(|| view! { <button type="button" class="link" on:click=move |_| full.set(true) hidden=move || full.get()>"show all"</button> })}
+                    </li>
+                }
+                .into_any();
+            }
+        };
     let open = RwSignal::new(depth == 0 || (depth == 1 && len <= 20));
     let shown = RwSignal::new(CHUNK.min(len));
     let summary = if keys.is_some() {
@@ -234,15 +231,9 @@ fn node(doc: Arc<serde_json::Value>, path: String, key: Option<String>, depth: u
     } else {
         format!("{len} items")
     };
-    let child = move |i: usize| {
-        let (k, p) = match &keys {
-            Some(keys) => (
-                Some(keys[i].clone()),
-                format!("{path}/{}", keys[i].replace('~', "~0").replace('/', "~1")),
-            ),
-            None => (Some(i.to_string()), format!("{path}/{i}")),
-        };
-        node(doc.clone(), p, k, depth + 1)
+    let child = move |i: usize| match &keys {
+        Some(keys) => node(value.member(&keys[i]), Some(keys[i].clone()), depth + 1),
+        None => node(value.item(i as u32), Some(i.to_string()), depth + 1),
     };
     let child = StoredValue::new(child);
     view! {

@@ -2,9 +2,12 @@
 use crate::config::RuntimeConfig;
 
 pub mod auth_api;
+pub mod doc;
 pub mod http;
+pub mod loader;
 pub mod session;
 pub mod store_api;
+pub mod url;
 
 /// Loads `/config.json` from the app's own origin. Under `trunk serve` there is none, so the
 /// local dev backend's config applies.

@@ -8,6 +8,7 @@ use crate::{
 };
 
 use super::{
+    doc::Doc,
     http::{json, send, ApiError, Method, Response},
     session::Session,
 };
@@ -15,7 +16,7 @@ use super::{
 /// A model document as the store sent it, with the ETag that `put` must quote back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fetched {
-    pub doc: serde_json::Value,
+    pub doc: Doc,
     pub etag: String,
     /// Size of the body in bytes, as received.
     pub size: usize,
@@ -87,8 +88,7 @@ pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetch
     let resp = send(session, Method::GET, &model_url(store, id), &[], None).await?;
     let etag = etag(&resp);
     let text = resp.text().await.map_err(ApiError::bad_answer)?;
-    let doc = serde_json::from_str(&text)
-        .map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
+    let doc = Doc::parse(&text).map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
     Ok(Fetched {
         doc,
         etag,
@@ -100,14 +100,14 @@ pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetch
 pub async fn create(
     session: Session,
     store: &StoreEntry,
-    doc: &serde_json::Value,
+    doc: &Doc,
 ) -> Result<Created, ApiError> {
     let resp = send(
         session,
         Method::POST,
         &format!("{}/api/model", store.url),
         &[("Content-Type", "application/json")],
-        Some(doc.to_string()),
+        Some(doc.text().to_string()),
     )
     .await?;
     let etag = etag(&resp);
@@ -124,7 +124,7 @@ pub async fn put(
     session: Session,
     store: &StoreEntry,
     id: &str,
-    doc: &serde_json::Value,
+    doc: &Doc,
     if_match: &str,
 ) -> Result<String, ApiError> {
     let resp = send(
@@ -132,7 +132,7 @@ pub async fn put(
         Method::PUT,
         &model_url(store, id),
         &[("Content-Type", "application/json"), ("If-Match", if_match)],
-        Some(doc.to_string()),
+        Some(doc.text().to_string()),
     )
     .await?;
     Ok(etag(&resp))
