@@ -67,7 +67,8 @@ fn explain_raw(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        // The sentences start with English words ("the server"): no Unicode tables needed.
+        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
         None => String::new(),
     }
 }

@@ -1,10 +1,9 @@
 //! `/register`: create an account. The form checks the rules as the user types, so the server
 //! (which checks them again) rarely has to refuse.
 use leptos::prelude::*;
-use sa_shared::web::url::use_location;
 use sa_shared::{
     auth::Credentials,
-    web::{auth_api, session::Session},
+    web::{auth_api, lowercase, session::Session, url::use_location},
 };
 
 use crate::components::{explain, Doing, ErrorNotice};
@@ -33,7 +32,7 @@ pub fn password_problem(password: &str, username: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD {
         return Some(format!("At least {MIN_PASSWORD} characters ({} so far).", password.chars().count()));
     }
-    if !username.trim().is_empty() && password.to_lowercase().contains(&username.trim().to_lowercase()) {
+    if !username.trim().is_empty() && lowercase(password).contains(&lowercase(username.trim())) {
         return Some("Must not contain your username.".into());
     }
     None

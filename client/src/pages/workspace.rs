@@ -1,14 +1,17 @@
 //! `/`: the user's models across every configured store, most recently changed first.
 use futures::future::join_all;
 use leptos::prelude::*;
-use sa_shared::web::{
-    loader::Loader,
-    url::{encode, use_location},
-};
 use sa_shared::{
     config::StoreEntry,
     model::{human_size, ModelSummary},
-    web::{http::ApiError, session::Session, store_api},
+    web::{
+        http::ApiError,
+        loader::Loader,
+        lowercase,
+        session::Session,
+        store_api,
+        url::{encode, use_location},
+    },
 };
 
 use crate::{
@@ -114,10 +117,10 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
     Effect::new(move |_| mark("sa:list-rendered"));
 
     let visible = Memo::new(move |_| {
-        let f = filter.get().trim().to_lowercase();
+        let f = lowercase(filter.get().trim());
         rows.with_value(|rows| {
             rows.iter()
-                .filter(|(_, m)| f.is_empty() || m.name.to_lowercase().contains(&f) || m.id.starts_with(&f))
+                .filter(|(_, m)| f.is_empty() || lowercase(&m.name).contains(&f) || m.id.starts_with(&f))
                 .cloned()
                 .collect::<Vec<_>>()
         })

@@ -12,7 +12,7 @@ fn url(session: &Session, path: &str) -> String {
 
 /// `POST /api/register`. The new account starts without write access until an admin grants it.
 pub async fn register(session: Session, credentials: &Credentials) -> Result<(), ApiError> {
-    let body = serde_json::to_string(credentials).map_err(ApiError::bad_answer)?;
+    let body = super::json::to_json(credentials).map_err(ApiError::bad_answer)?;
     let resp = http::fetch(Method::POST, &url(&session, "/api/register"), &[], Some(body), None, true).await?;
     http::check(resp).await.map(|_| ())
 }
@@ -31,7 +31,7 @@ pub async fn users(session: Session) -> Result<Vec<UserView>, ApiError> {
 
 /// `PUT /api/users/{id}/roles` (admins).
 pub async fn set_roles(session: Session, id: &str, roles: Vec<String>) -> Result<(), ApiError> {
-    let body = serde_json::to_string(&RolesUpdate { roles }).map_err(ApiError::bad_answer)?;
+    let body = super::json::to_json(&RolesUpdate { roles }).map_err(ApiError::bad_answer)?;
     let path = format!("/api/users/{}/roles", encode(id));
     http::send(session, Method::PUT, &url(&session, &path), &[], Some(body)).await.map(|_| ())
 }

@@ -45,7 +45,7 @@ impl ApiError {
     pub async fn from_response(resp: Response) -> Self {
         let status = resp.status();
         let body = resp.text().await.unwrap_or_default();
-        match serde_json::from_str::<ErrorBody>(&body) {
+        match super::json::from_json::<ErrorBody>(&body) {
             Ok(b) => ApiError::new(status, b.error.code, b.error.message),
             Err(_) => ApiError::for_status(status),
         }
@@ -148,7 +148,8 @@ pub(crate) async fn fetch(
 
 /// Parses a JSON answer into a wire type.
 pub async fn json<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
-    resp.json::<T>().await.map_err(|e| ApiError::bad_answer(short(&e.to_string())))
+    let text = resp.text().await.map_err(|e| ApiError::bad_answer(short(&e.to_string())))?;
+    super::json::from_json(&text).map_err(|e| ApiError::bad_answer(short(&e)))
 }
 
 fn short(s: &str) -> String {

@@ -4,16 +4,26 @@ use crate::config::RuntimeConfig;
 pub mod auth_api;
 pub mod doc;
 pub mod http;
+pub mod json;
 pub mod loader;
 pub mod session;
 pub mod store_api;
 pub mod url;
 
+/// Lower case by the browser's Unicode rules: Rust's own `to_lowercase` would add its case
+/// tables (kilobytes) to the wasm.
+pub fn lowercase(s: &str) -> String {
+    js_sys::JsString::from(s).to_lower_case().into()
+}
+
 /// Loads `/config.json` from the app's own origin. Under `trunk serve` there is none, so the
 /// local dev backend's config applies.
 pub async fn load_config() -> RuntimeConfig {
     match gloo_net::http::Request::get("/config.json").send().await {
-        Ok(resp) if resp.ok() => resp.json::<RuntimeConfig>().await.unwrap_or_else(|_| RuntimeConfig::local_dev()),
+        Ok(resp) if resp.ok() => match resp.text().await {
+            Ok(text) => json::from_json(&text).unwrap_or_else(|_| RuntimeConfig::local_dev()),
+            Err(_) => RuntimeConfig::local_dev(),
+        },
         _ => RuntimeConfig::local_dev(),
     }
 }

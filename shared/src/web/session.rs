@@ -131,7 +131,7 @@ impl Session {
 
     pub async fn login(&self, credentials: &Credentials) -> Result<(), ApiError> {
         let url = format!("{}/api/login", self.config.with_value(|c| c.auth_url.clone()));
-        let body = serde_json::to_string(credentials).map_err(ApiError::bad_answer)?;
+        let body = super::json::to_json(credentials).map_err(ApiError::bad_answer)?;
         let resp = http::fetch(Method::POST, &url, &[], Some(body), None, true).await?;
         let resp = http::check(resp).await?;
         let token: TokenResponse = http::json(resp).await?;
@@ -264,7 +264,7 @@ struct Payload {
 fn decode_user(jwt: &str) -> Option<SessionUser> {
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64url_decode(payload)?;
-    let p: Payload = serde_json::from_slice(&bytes).ok()?;
+    let p: Payload = super::json::from_json(std::str::from_utf8(&bytes).ok()?).ok()?;
     let name = if p.name.is_empty() { p.sub.clone() } else { p.name };
     Some(SessionUser { id: p.sub, name, roles: p.roles })
 }

@@ -148,7 +148,7 @@ pub async fn delete(session: Session, store: &StoreEntry, id: &str) -> Result<()
 /// `POST {auth_url}/api/share`: a read-only link to one model that works without signing in.
 pub async fn share(session: Session, model_url: &str) -> Result<ShareResponse, ApiError> {
     let url = format!("{}/api/share", session.config().auth_url);
-    let body = serde_json::to_string(&ShareRequest {
+    let body = super::json::to_json(&ShareRequest {
         url: model_url.to_string(),
     })
     .unwrap_or_default();
