@@ -67,7 +67,7 @@ fn Root(config: RuntimeConfig) -> impl IntoView {
     provide_context(session);
     leptos::task::spawn_local(async move { session.restore().await });
     let explorer_open = RwSignal::new(false);
-    let loc = Location::install();
+    let loc = Location::install().follow_links();
     // A page is rebuilt when the path names another page, not when only the query changes.
     let page = Memo::new(move |_| Page::at(&loc.segments()));
     view! {

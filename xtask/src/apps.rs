@@ -29,11 +29,12 @@ const INPUTS: &[&str] = &["client", "explorer", "shared", "style", "Cargo.toml",
 /// How the apps' wasm is compiled, on top of the release profile (size first, STYLE.md).
 ///
 /// `-Cpanic=immediate-abort` with std rebuilt from rust-src (`-Zbuild-std`) drops the panic
-/// message formatting from std and every crate: 8% less wasm (docs/bench/explorer.md). Both
-/// are unstable options of the one toolchain, enabled by RUSTC_BOOTSTRAP for this build only.
+/// message formatting from std and every crate: 8% less wasm (docs/bench/client.md);
+/// `-Zlocation-detail=none` drops the source locations panics would have printed. These are
+/// unstable options of the one toolchain, enabled by RUSTC_BOOTSTRAP for this build only.
 /// A panic still stops the app, as `panic = "abort"` did, but without a message in the console.
 /// `--cfg erase_components` is Leptos' type erasure (also in .cargo/config.toml).
-const SIZE_RUSTFLAGS: &str = "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort";
+const SIZE_RUSTFLAGS: &str = "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
 const BUILD_STD: &str = "std,panic_abort";
 /// Its own target dir, so `trunk serve` and `cargo check` (other flags) don't evict it.
 const WASM_TARGET_DIR: &str = "target/wasm-size";
@@ -66,6 +67,9 @@ pub fn build_all(root: &Path, tc: &Toolchain) -> Result<()> {
             fetched = true;
         }
         step(&format!("building the {} app (trunk build --release --offline)", app.name), || build_one(root, tc, app))?;
+        if let Some(terser) = &tc.terser {
+            step(&format!("minifying dist/{}'s JS glue (terser)", app.name), || minify_js(&dist, terser))?;
+        }
         step(&format!("precompressing dist/{} (.br, .gz)", app.name), || precompress_dir(&dist))?;
         std::fs::create_dir_all(stamp_file.parent().unwrap_or(root))?;
         std::fs::write(&stamp_file, &stamp)?;
@@ -97,10 +101,39 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App) -> Result<()> {
     crate::run(&mut cmd).with_context(|| format!("building {}", app.name))
 }
 
+/// Minifies wasm-bindgen's JS glue in `dist` (Trunk's own minifier leaves it as it is) and
+/// puts the new subresource-integrity digest in index.html, where Trunk wrote the old one.
+fn minify_js(dist: &Path, terser: &Path) -> Result<()> {
+    let index_path = dist.join("index.html");
+    let mut index = std::fs::read_to_string(&index_path)?;
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("js") {
+            continue;
+        }
+        let before = sri(&std::fs::read(&path)?);
+        crate::run(Command::new(terser).arg(&path).args(["--module", "--compress", "--mangle", "-o"]).arg(&path))?;
+        let after = sri(&std::fs::read(&path)?);
+        if index.contains(&before) {
+            index = index.replace(&before, &after);
+        }
+    }
+    std::fs::write(&index_path, index)?;
+    Ok(())
+}
+
+/// `sha384-…`, as in an `integrity` attribute.
+fn sri(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)))
+}
+
 fn fingerprint(root: &Path, tc: &Toolchain) -> Result<String> {
     let mut h = DefaultHasher::new();
     tc.wasm_opt.hash(&mut h);
     tc.build_std.hash(&mut h);
+    tc.terser.is_some().hash(&mut h);
     (SIZE_RUSTFLAGS, BUILD_STD).hash(&mut h);
     std::fs::read(root.join(".cargo/config.toml")).ok().hash(&mut h);
     for input in INPUTS {

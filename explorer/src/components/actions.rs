@@ -205,12 +205,12 @@ pub fn Actions(
             {pick.map(|pick| view! { <button type="button" class="pick" on:click=pick>"Use this model"</button> })}
             <button type="button" class="secondary copy-url" on:click=copy_url>"Copy URL"</button>
             <button type="button" class="secondary share" on:click=share disabled=move || busy.get()>"Share link"</button>
-            <Show when=writer>
+            {move || writer().then(|| view! {
                 <button type="button" class="secondary edit" on:click=move |_| { notice.set(Notice::None); editing.set(true) } disabled=move || editing.get()>"Edit"</button>
                 <button type="button" class="secondary danger delete" on:click=move |_| confirm_delete.set(true) disabled=move || busy.get()>"Delete"</button>
-            </Show>
+            })}
         </div>
-        <Show when=move || writer() && has_targets>
+        {move || (writer() && has_targets).then(|| view! {
             <div class="transfer" role="group" aria-label="Copy or move to another store">
                 <label>
                     "To "
@@ -221,14 +221,14 @@ pub fn Actions(
                 <button type="button" class="secondary copy-to" disabled=move || busy.get() on:click=move |_| transfer(false)>"Copy"</button>
                 <button type="button" class="secondary move-to" disabled=move || busy.get() on:click=move |_| transfer(true)>"Move"</button>
             </div>
-        </Show>
-        <Show when=move || confirm_delete.get()>
+        })}
+        {move || confirm_delete.get().then(|| view! {
             <div class="confirm" role="alertdialog" aria-label="Confirm delete">
                 <p>"Delete this model from "{store_name.clone()}"? This can't be undone."</p>
                 <button type="button" class="danger confirm-delete" on:click=delete disabled=move || busy.get()>"Delete"</button>
                 <button type="button" class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
             </div>
-        </Show>
+        })}
         {move || shared.get().map(|(u, secs)| view! {
             <div class="share-box">
                 <label>
@@ -243,14 +243,14 @@ pub fn Actions(
                 Notice::Info(s) => view! { <span class="ok">{s}</span> }.into_any(),
                 Notice::Error(s) => view! { <span class="error">{s}</span> }.into_any(),
             }}
-            <Show when=move || conflict.get()>
+            {move || conflict.get().then(|| view! {
                 " "
                 <button type="button" class="link" on:click=move |_| { editing.set(false); conflict.set(false); notice.set(Notice::None); reload.run(()) }>"Reload"</button>
-            </Show>
+            })}
         </p>
-        <Show when=move || editing.get()>
+        {move || editing.get().then(|| view! {
             <Editor initial=pretty() save=save cancel=Callback::new(move |_| { editing.set(false); notice.set(Notice::None); }) busy=busy error=edit_error save_label="Save" />
-        </Show>
+        })}
     }
 }
 

@@ -278,11 +278,11 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                     aria-keyshortcuts="/"
                     prop:value=move || typed.get()
                     on:input=on_input on:keydown=on_search_key />
-                <Show when=move || ctx.session.can_write()>
+                {move || ctx.session.can_write().then(|| view! {
                     <button type="button" class="new-model" on:click=move |_| { ctx.creating.set(true); ctx.nav.go(&store_id.get_value(), None); }>
                         "New model"
                     </button>
-                </Show>
+                })}
             </div>
             <p class="list-status" role="status" aria-live="polite">
                 {move || match (load.get(), total.get()) {
@@ -315,8 +315,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 on:keydown=on_list_key>
                 <div class="list-spacer" style:height=move || format!("{}px", items.with(Vec::len) * ROW_H)>
                     // The ETag is part of the key, so a row whose model changed is drawn anew.
-                    <For each=visible key=|(i, m)| (*i, m.id.clone(), m.etag.clone()) let((i, m))>
-                        {
+                    {move || visible().into_iter().map(|(i, m)| {
                             let id = m.id.clone();
                             view! {
                                 <div role="option" class="ex-row" id=opt_id(i)
@@ -331,13 +330,10 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                                     <span class="row-meta">{short_time(&m.updated)}" · "{human_size(m.size)}</span>
                                 </div>
                             }
-                        }
-                    </For>
+                        }).collect_view()}
                 </div>
             </div>
-            <Show when=move || more_loading.get()>
-                <p class="loading more" role="status">"Loading more…"</p>
-            </Show>
+            {move || more_loading.get().then(|| view! { <p class="loading more" role="status">"Loading more…"</p> })}
         </div>
     }
 }

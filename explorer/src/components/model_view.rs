@@ -244,19 +244,33 @@ fn node(value: Node, key: Option<String>, depth: usize) -> AnyView {
                 <span class="jt-brace">{open_char}</span>
                 <span class="jt-summary">{move || if open.get() { String::new() } else { format!("{summary}{close_char}") }}</span>
             </button>
-            <Show when=move || open.get()>
-                <ul role="group">
-                    <For each=move || 0..shown.get() key=|i| *i let(i)>
-                        {child.with_value(|c| c(i))}
-                    </For>
-                </ul>
-                <Show when=move || { shown.get() < len }>
-                    <button type="button" class="link jt-more" on:click=move |_| shown.update(|s| *s = (*s + CHUNK).min(len))>
-                        {move || format!("Show {} more of {len}", (len - shown.get()).min(CHUNK))}
-                    </button>
-                </Show>
-                <span class="jt-brace jt-close">{close_char}</span>
-            </Show>
+            {move || open.get().then(|| {
+                // The children in chunks of CHUNK, each built once, when "show more" first
+                // reaches it; built chunks stay as they are, so opened children stay open.
+                let chunks = (0..len.div_ceil(CHUNK))
+                    .map(|c| {
+                        let reached = Memo::new(move |_| shown.get() > c * CHUNK);
+                        move || {
+                            reached.get().then(|| {
+                                (c * CHUNK..((c + 1) * CHUNK).min(len))
+                                    .map(|i| child.with_value(|f| f(i)))
+                                    .collect_view()
+                            })
+                        }
+                    })
+                    .collect_view();
+                // One button for all the steps, so it keeps the keyboard focus.
+                let more = Memo::new(move |_| shown.get() < len);
+                view! {
+                    <ul role="group">{chunks}</ul>
+                    {move || more.get().then(|| view! {
+                        <button type="button" class="link jt-more" on:click=move |_| shown.update(|s| *s = (*s + CHUNK).min(len))>
+                            {move || format!("Show {} more of {len}", (len - shown.get()).min(CHUNK))}
+                        </button>
+                    })}
+                    <span class="jt-brace jt-close">{close_char}</span>
+                }
+            })}
         </li>
     }
     .into_any()

@@ -2,9 +2,9 @@
 //! once on a 401 and turns error bodies into [`ApiError`]s a person can act on.
 use std::fmt;
 
-pub use gloo_net::http::{Method, Response};
-use gloo_net::http::RequestBuilder;
-use web_sys::RequestCredentials;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestCredentials, RequestInit};
 
 use super::session::Session;
 use crate::error::ErrorBody;
@@ -111,6 +111,60 @@ pub async fn check(resp: Response) -> Result<Response, ApiError> {
     }
 }
 
+/// The HTTP methods the apps use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    GET,
+    POST,
+    PUT,
+    DELETE,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::DELETE => "DELETE",
+        }
+    }
+}
+
+/// An answer to a `fetch`: the browser's `Response`, read through the few calls the apps need.
+/// (The apps call `fetch` directly rather than through gloo-net, whose error type brought
+/// serde_json's and std's error texts into the wasm: docs/bench/explorer.md.)
+pub struct Response(web_sys::Response);
+
+impl Response {
+    pub fn status(&self) -> u16 {
+        self.0.status()
+    }
+
+    pub fn ok(&self) -> bool {
+        self.0.ok()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.0.headers().get(name).ok().flatten()
+    }
+
+    /// The body as text.
+    pub async fn text(&self) -> Result<String, String> {
+        let promise = self.0.text().map_err(js_message)?;
+        let text = JsFuture::from(promise).await.map_err(js_message)?;
+        text.as_string().ok_or_else(|| "the body is not text".to_string())
+    }
+}
+
+/// What a JS exception says (`TypeError: Failed to fetch` → `Failed to fetch`).
+fn js_message(e: JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => err.message().into(),
+        None => e.as_string().unwrap_or_else(|| "unknown error".to_string()),
+    }
+}
+
 /// One `fetch`. `credentials` sends cookies cross-origin (only the auth host needs them).
 pub(crate) async fn fetch(
     method: Method,
@@ -120,35 +174,35 @@ pub(crate) async fn fetch(
     token: Option<&str>,
     credentials: bool,
 ) -> Result<Response, ApiError> {
-    let mut req = RequestBuilder::new(url).method(method);
+    let init = RequestInit::new();
+    init.set_method(method.as_str());
     if credentials {
-        req = req.credentials(RequestCredentials::Include);
+        init.set_credentials(RequestCredentials::Include);
     }
+    let h = Headers::new().map_err(|e| ApiError::network(js_message(e)))?;
+    let set = |k: &str, v: &str| h.set(k, v).map_err(|e| ApiError::network(js_message(e)));
     if let Some(t) = token {
-        req = req.header("Authorization", &format!("Bearer {t}"));
+        set("Authorization", &format!("Bearer {t}"))?;
     }
-    let has_type = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
     for (k, v) in headers {
-        req = req.header(k, v);
+        set(k, v)?;
     }
-    let sent = match body {
-        Some(b) => {
-            if !has_type {
-                req = req.header("Content-Type", "application/json");
-            }
-            match req.body(b) {
-                Ok(r) => r.send().await,
-                Err(e) => return Err(ApiError::network(e)),
-            }
+    if let Some(b) = body {
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            set("Content-Type", "application/json")?;
         }
-        None => req.send().await,
-    };
-    sent.map_err(|e| ApiError::network(short(&e.to_string())))
+        init.set_body(&JsValue::from_str(&b));
+    }
+    init.set_headers(&h);
+    let answer = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| ApiError::network(short(&js_message(e))))?;
+    Ok(Response(answer.unchecked_into()))
 }
 
 /// Parses a JSON answer into a wire type.
 pub async fn json<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
-    let text = resp.text().await.map_err(|e| ApiError::bad_answer(short(&e.to_string())))?;
+    let text = resp.text().await.map_err(|e| ApiError::bad_answer(short(&e)))?;
     super::json::from_json(&text).map_err(|e| ApiError::bad_answer(short(&e)))
 }
 

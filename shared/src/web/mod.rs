@@ -19,7 +19,7 @@ pub fn lowercase(s: &str) -> String {
 /// Loads `/config.json` from the app's own origin. Under `trunk serve` there is none, so the
 /// local dev backend's config applies.
 pub async fn load_config() -> RuntimeConfig {
-    match gloo_net::http::Request::get("/config.json").send().await {
+    match http::fetch(http::Method::GET, "/config.json", &[], None, None, false).await {
         Ok(resp) if resp.ok() => match resp.text().await {
             Ok(text) => json::from_json(&text).unwrap_or_else(|_| RuntimeConfig::local_dev()),
             Err(_) => RuntimeConfig::local_dev(),

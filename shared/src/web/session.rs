@@ -8,7 +8,6 @@ use std::{future::Future, pin::Pin, time::Duration};
 
 use futures::future::{FutureExt, Shared};
 use leptos::prelude::*;
-use serde::Deserialize;
 
 use super::http::{self, ApiError, Method};
 use crate::{
@@ -250,23 +249,22 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// The part of the JWT payload the UI needs. The signature is the servers' business: this
+/// The part of the JWT payload the UI needs: `sub`, `name` and `roles`, read from what the
+/// browser's JSON parser makes of the payload. The signature is the servers' business: this
 /// only decides what to show, never what is allowed.
-#[derive(Deserialize)]
-struct Payload {
-    sub: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    roles: Vec<String>,
-}
-
 fn decode_user(jwt: &str) -> Option<SessionUser> {
+    use wasm_bindgen::JsValue;
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64url_decode(payload)?;
-    let p: Payload = super::json::from_json(std::str::from_utf8(&bytes).ok()?).ok()?;
-    let name = if p.name.is_empty() { p.sub.clone() } else { p.name };
-    Some(SessionUser { id: p.sub, name, roles: p.roles })
+    let claims = js_sys::JSON::parse(std::str::from_utf8(&bytes).ok()?).ok()?;
+    let claim = |k: &str| js_sys::Reflect::get(&claims, &JsValue::from_str(k)).ok();
+    let sub = claim("sub")?.as_string()?;
+    let name = claim("name").and_then(|v| v.as_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| sub.clone());
+    let roles = claim("roles")
+        .filter(js_sys::Array::is_array)
+        .map(|v| js_sys::Array::from(&v).iter().filter_map(|r| r.as_string()).collect())
+        .unwrap_or_default();
+    Some(SessionUser { id: sub, name, roles })
 }
 
 /// Through the browser's `atob`, so the app carries no base64 code of its own.

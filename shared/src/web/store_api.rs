@@ -166,7 +166,7 @@ pub async fn share(session: Session, model_url: &str) -> Result<ShareResponse, A
 }
 
 fn etag(resp: &Response) -> String {
-    resp.headers().get("etag").unwrap_or_default()
+    resp.header("etag").unwrap_or_default()
 }
 
 fn encode(s: &str) -> String {

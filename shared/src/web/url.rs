@@ -16,19 +16,23 @@ pub struct Location {
 }
 
 impl Location {
-    /// Reads the page URL, follows the back and forward buttons and takes over same-origin
-    /// link clicks. Provided as context; call it once, at the top of the app.
+    /// Reads the page URL and follows the back and forward buttons. Provided as context; call
+    /// it once, at the top of the app.
     pub fn install() -> Self {
         let (path, search) = current();
         let loc = Location { path: RwSignal::new(path), search: RwSignal::new(search) };
         let pop = window_event_listener(ev::popstate, move |_| loc.sync());
-        let click = window_event_listener(ev::click, move |e| loc.on_click(&e));
-        on_cleanup(move || {
-            pop.remove();
-            click.remove();
-        });
+        on_cleanup(move || pop.remove());
         provide_context(loc);
         loc
+    }
+
+    /// Same-origin link clicks navigate without a page load. (The standalone explorer, with
+    /// one link to its own start page, does without: its budget counts every kilobyte.)
+    pub fn follow_links(self) -> Self {
+        let click = window_event_listener(ev::click, move |e| self.on_click(&e));
+        on_cleanup(move || click.remove());
+        self
     }
 
     /// The path, e.g. `/models/file/abc` (reactive).
