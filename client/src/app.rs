@@ -105,12 +105,8 @@ fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
             <a href="/" class="brand">"sa"</a>
             <nav aria-label="Main">
                 <NavLink href="/">"Models"</NavLink>
-                <Show when=move || session.is_signed_in()>
-                    <NavLink href="/new">"New model"</NavLink>
-                </Show>
-                <Show when=move || session.is_admin()>
-                    <NavLink href="/admin">"Users"</NavLink>
-                </Show>
+                {move || session.is_signed_in().then(|| view! { <NavLink href="/new">"New model"</NavLink> })}
+                {move || session.is_admin().then(|| view! { <NavLink href="/admin">"Users"</NavLink> })}
                 <button type="button" id="open-explorer" class="secondary" on:click=move |_| explorer_open.set(true)
                     aria-keyshortcuts="Control+K" title="Open the explorer (Ctrl+K)">
                     "Explorer" <kbd class="shortcut" aria-hidden="true">"Ctrl K"</kbd>

@@ -51,9 +51,7 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
                 <h2 id="explorer-dialog-title">"Explorer"</h2>
                 <button type="button" class="icon" id="close-explorer" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
             </div>
-            <Show when=move || opened_once.get()>
-                <sa_explorer::Explorer session=session on_pick=on_pick compact=true />
-            </Show>
+            {move || opened_once.get().then(|| view! { <sa_explorer::Explorer session=session on_pick=on_pick compact=true /> })}
         </dialog>
     }
 }

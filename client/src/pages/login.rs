@@ -102,9 +102,7 @@ pub fn LoginPage(session: Session) -> impl IntoView {
     view! {
         <section class="card narrow auth-card">
             <h1>"Sign in"</h1>
-            <Show when=to_explorer>
-                <p class="hint">"After signing in you go back to the explorer."</p>
-            </Show>
+            {move || to_explorer().then(|| view! { <p class="hint">"After signing in you go back to the explorer."</p> })}
             <form id="login-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for="login-username">"Username"</label>

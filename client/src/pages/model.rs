@@ -197,11 +197,11 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
                 " · "
                 <a href=store_api::model_url(&store.get_value(), &id.get_value()) target="_blank" rel="noopener">"API URL"</a>
             </p>
-            <Show when=move || read_only.get()>
+            {move || read_only.get().then(|| view! {
                 <div class="notice info" role="note" id="read-only-notice">
                     "Read-only: your account can read models but not change them. Ask an admin to give you the writer role."
                 </div>
-            </Show>
+            })}
             <JsonEditor id="model-json" label="Model (JSON)" text=text checked=checked readonly=read_only />
             {move || match status.get() {
                 Status::None => ().into_any(),

@@ -57,11 +57,11 @@ fn NewModel(session: Session) -> impl IntoView {
         <section class="card">
             <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/">"Models"</a> " / new"</nav>
             <h1>"New model"</h1>
-            <Show when=move || read_only.get()>
+            {move || read_only.get().then(|| view! {
                 <div class="notice info" role="alert" id="read-only-notice">
                     "Your account can read models but not create them. Ask an admin to give you the writer role."
                 </div>
-            </Show>
+            })}
             <form id="new-model-form" on:submit=create>
                 <fieldset class="store-choice" disabled=move || read_only.get()>
                     <legend>"Store"</legend>

@@ -71,12 +71,12 @@ fn Workspace(session: Session) -> impl IntoView {
     let filter = RwSignal::new(String::new());
 
     view! {
-        <Show when=welcome>
+        {move || welcome().then(|| view! {
             <div class="notice ok" role="status">
                 "Your account is ready. You can read every model"
                 {move || if session.can_write() { " and create your own." } else { "; an admin grants the writer role for creating and editing." }}
             </div>
-        </Show>
+        })}
         {move || deleted().map(|name| view! { <div class="notice ok" role="status" id="deleted-notice">{format!("Deleted “{name}”.")}</div> })}
         <section class="card">
             <div class="section-head">
@@ -150,15 +150,14 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
                     </span>
                 </div>
                 <ul class="workspace-list" id="model-list">
-                    <For each=move || visible.get() key=|(s, m)| (s.id.clone(), m.id.clone(), m.etag.clone()) let:row>
-                        <ModelRow store=row.0 model=row.1 />
-                    </For>
+                    // Rows are updated in place as the filter changes (no keyed list: smaller wasm).
+                    {move || visible.get().into_iter().map(|(store, model)| view! { <ModelRow store=store model=model /> }).collect_view()}
                 </ul>
-                <Show when=move || visible.with(|v| v.is_empty())>
+                {move || visible.with(|v| v.is_empty()).then(|| view! {
                     <p class="empty-state">"No model name contains “" {move || filter.get()} "”. "
                         <button type="button" class="link" on:click=move |_| filter.set(String::new())>"Clear the filter"</button>
                     </p>
-                </Show>
+                })}
             }.into_any()
         }}
     }

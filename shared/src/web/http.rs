@@ -87,7 +87,7 @@ pub async fn send(
     body: Option<String>,
 ) -> Result<Response, ApiError> {
     let token = session.fresh_token().await;
-    let resp = fetch(method.clone(), url, headers, body.clone(), token.as_deref(), false).await?;
+    let resp = fetch(method, url, headers, body.clone(), token.as_deref(), false).await?;
     let resp = if resp.status() == 401 {
         match session.refresh().await {
             Ok(()) => {
