@@ -2,14 +2,9 @@
 use leptos::prelude::*;
 use sa_shared::web::doc::Doc;
 
-/// The outcome of checking the editor's text: the document, or where and why it is invalid.
+/// The outcome of checking the editor's text with [`Doc::parse_model`]: the document, or
+/// where and why it is not a model.
 pub type Checked = Result<Doc, String>;
-
-/// Models are JSON objects (the store refuses anything else), so that is checked too. The
-/// browser's JSON parser does the work; [`Doc::parse_model`] words its errors.
-pub fn check(text: &str) -> Checked {
-    Doc::parse_model(text)
-}
 
 #[component]
 pub fn JsonEditor(

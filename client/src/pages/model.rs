@@ -8,13 +8,12 @@ use sa_shared::web::{
 };
 use sa_shared::{
     config::StoreEntry,
-    web::{http::ApiError, session::Session, store_api::{self, Fetched}},
+    web::{doc::Doc, http::ApiError, session::Session, store_api::{self, Fetched}},
 };
 
 use crate::{
     components::{
         explain,
-        json_editor::check,
         Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser,
     },
     
@@ -95,7 +94,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     let text = RwSignal::new(initial.clone());
     let saved_text = RwSignal::new(initial);
     let etag = RwSignal::new(fetched.etag);
-    let checked = Memo::new(move |_| check(&text.get()));
+    let checked = Memo::new(move |_| Doc::parse_model(&text.get()));
     let dirty = Memo::new(move |_| text.with(|t| saved_text.with(|s| t != s)));
     let title = Memo::new(move |_| {
         checked.with(|c| match c {

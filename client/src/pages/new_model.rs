@@ -1,10 +1,10 @@
 //! `/new`: create a model in a chosen store.
 use leptos::prelude::*;
 use sa_shared::web::url::{encode, use_location};
-use sa_shared::web::{session::Session, store_api};
+use sa_shared::web::{doc::Doc, session::Session, store_api};
 
 use crate::{
-    components::{explain, json_editor::check, Doing, ErrorNotice, JsonEditor, RequireUser},
+    components::{explain, Doing, ErrorNotice, JsonEditor, RequireUser},
 
 };
 
@@ -25,7 +25,7 @@ fn NewModel(session: Session) -> impl IntoView {
     let stores = session.config().stores;
     let store_id = RwSignal::new(stores.first().map(|s| s.id.clone()).unwrap_or_default());
     let text = RwSignal::new(TEMPLATE.to_string());
-    let checked = Memo::new(move |_| check(&text.get()));
+    let checked = Memo::new(move |_| Doc::parse_model(&text.get()));
     let read_only = Signal::derive(move || !session.can_write());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);

@@ -40,11 +40,6 @@ impl Location {
         self.path.get()
     }
 
-    /// The query string with its `?`, or empty (reactive).
-    pub fn search(&self) -> String {
-        self.search.get()
-    }
-
     pub fn path_untracked(&self) -> String {
         self.path.get_untracked()
     }
