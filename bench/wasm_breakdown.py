@@ -56,3 +56,7 @@ if len(sys.argv)>3:
     for pat in sys.argv[3].split(','):
         s=sum(sz for sz,n in zip(bodies,dem) if pat in n)
         print(f'contains {pat}: {s}')
+if len(sys.argv)>4:
+    want=sys.argv[4]
+    sel=sorted(((s,n) for s,n in zip(bodies,dem) if crate(n)==want), reverse=True)
+    for s,n in sel[:int(sys.argv[2]) or 40]: print(s,n[:260])

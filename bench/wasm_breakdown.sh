@@ -15,4 +15,4 @@ out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 wasm-bindgen "$wasm" --out-dir "$out" --target web --keep-debug >/dev/null
 wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue "$out/sa-${app}_bg.wasm" -o "$out/opt.wasm"
-python3 "$root/bench/wasm_breakdown.py" "$out/opt.wasm" "$top"
+python3 "$root/bench/wasm_breakdown.py" "$out/opt.wasm" "$top" "${3:-}" "${4:-}"
