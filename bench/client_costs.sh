@@ -6,7 +6,8 @@
 #
 # usage: bench/client_costs.sh        (about 2 to 5 minutes; needs `cargo xtask build` tools)
 # The build is the one `cargo xtask build` makes (xtask/src/apps.rs: the same flags and
-# wasm-opt settings) on a copy of HEAD, so the working tree is left alone.
+# wasm-opt settings) on a copy of HEAD, in its own target dir (target/wasm-costs), so neither the
+# working tree nor the build bench/wasm_breakdown.sh reads is touched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$root/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -17,7 +18,7 @@ flags=$(sed -n 's/^const SIZE_RUSTFLAGS: &str = "\(.*\)";$/\1/p' "$root/xtask/sr
 std=$(sed -n 's/^const BUILD_STD: &str = "\(.*\)";$/\1/p' "$root/xtask/src/apps.rs")
 [ -n "$flags" ] && [ -n "$std" ] || { echo "cannot read the build flags from xtask/src/apps.rs" >&2; exit 1; }
 export RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD="$std" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flags" \
-  CARGO_TARGET_DIR="$root/target/wasm-size" TRUNK_SKIP_VERSION_CHECK=true NO_COLOR=true
+  CARGO_TARGET_DIR="$root/target/wasm-costs" TRUNK_SKIP_VERSION_CHECK=true NO_COLOR=true
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 git -C "$root" archive HEAD | tar -x -C "$work"

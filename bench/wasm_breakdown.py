@@ -1,5 +1,7 @@
 # Code size of a wasm module by crate and by function, from its name section.
-# usage: wasm_breakdown.py FILE.wasm [TOP] [PATTERN,PATTERN...]  (bench/wasm_breakdown.sh runs it)
+# usage: wasm_breakdown.py FILE.wasm [TOP] [PATTERN,PATTERN...] [CRATE]  (bench/wasm_breakdown.sh runs it)
+# PATTERN: the code size of the functions whose name contains it; CRATE: that crate's largest
+# functions (TOP of them). An empty argument is skipped.
 import sys, subprocess, collections, re
 data = open(sys.argv[1],'rb').read()
 def leb(b,i):
@@ -52,11 +54,11 @@ for c,s in agg.most_common(40): print(f'{s:9d} {100*s/tot:5.1f}% {c}')
 if len(sys.argv)>2:
     top.sort(reverse=True)
     for s,n in top[:int(sys.argv[2])]: print(s,n[:200])
-if len(sys.argv)>3:
+if len(sys.argv)>3 and sys.argv[3]:
     for pat in sys.argv[3].split(','):
         s=sum(sz for sz,n in zip(bodies,dem) if pat in n)
         print(f'contains {pat}: {s}')
-if len(sys.argv)>4:
+if len(sys.argv)>4 and sys.argv[4]:
     want=sys.argv[4]
     sel=sorted(((s,n) for s,n in zip(bodies,dem) if crate(n)==want), reverse=True)
     for s,n in sel[:int(sys.argv[2]) or 40]: print(s,n[:260])

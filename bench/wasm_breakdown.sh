@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Where an app's wasm goes, by crate and by function, after wasm-bindgen and wasm-opt.
 #
-# usage: bench/wasm_breakdown.sh client|explorer [TOP]
+# usage: bench/wasm_breakdown.sh client|explorer [TOP] [PATTERN,PATTERN...] [CRATE]
+#   PATTERN: total code of the functions whose name contains it (e.g. "pages::admin,loader::");
+#   CRATE: that crate's TOP largest functions (pass "" as PATTERN to skip it).
 # Needs a `cargo xtask build` first (it leaves the un-stripped wasm in target/wasm-size).
 # The names are kept (wasm-opt -g), which makes the code a little larger than the shipped
 # build; the shares are what matters.
