@@ -107,6 +107,55 @@ fn decode_cursor(raw: &str) -> Result<Uuid> {
 
 /// Reads a JSON object body within the limit and prepares it for the backend.
 /// `id` is the model's id, whose display name is the id when the document has no string `name`.
+/// An oversized body is still read to its end, up to this many bytes and for this long, before
+/// the 413 goes out. A client that is still sending when the server answers and closes would
+/// otherwise see the connection reset (a "network error" in a browser) instead of the answer.
+const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The body, if it is at most `limit` bytes (`declared`: its Content-Length, if sent).
+async fn read_limited(mut body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes> {
+    match declared {
+        // Too large to be worth reading: answer now, and the connection closes with it.
+        Some(len) if len > DRAIN_BYTES => return Err(StoreError::too_large(limit)),
+        Some(len) if len > limit as u64 => {
+            drain(body).await;
+            return Err(StoreError::too_large(limit));
+        }
+        _ => {}
+    }
+    let mut kept: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            StoreError::bad_request("bad_body", format!("the request body could not be read: {e}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if kept.len() + data.len() > limit {
+                drain(body).await;
+                return Err(StoreError::too_large(limit));
+            }
+            kept.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(kept))
+}
+
+/// Reads and drops the rest of `body`, up to [`DRAIN_BYTES`] and for at most [`DRAIN_TIME`].
+async fn drain(mut body: Body) {
+    let rest = async {
+        let mut seen = 0u64;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len() as u64;
+                if seen > DRAIN_BYTES {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
+}
+
 async fn read_document(
     app: &App<impl Backend>,
     headers: &HeaderMap,
@@ -125,29 +174,8 @@ async fn read_document(
     {
         return Err(StoreError::unsupported_media_type());
     }
-    let limit = app.body_limit;
-    if let Some(len) =
-        header_str(headers, header::CONTENT_LENGTH)?.and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit as u64 {
-            return Err(StoreError::too_large(limit));
-        }
-    }
-    let body: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return Err(StoreError::too_large(limit))
-        }
-        Err(e) => {
-            return Err(StoreError::bad_request(
-                "bad_body",
-                format!("the request body could not be read: {e}"),
-            ))
-        }
-    };
+    let declared = header_str(headers, header::CONTENT_LENGTH)?.and_then(|v| v.parse::<u64>().ok());
+    let body = read_limited(body, app.body_limit, declared).await?;
     let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         StoreError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
