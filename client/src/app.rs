@@ -11,8 +11,8 @@ use crate::{
     components::Loading,
     explorer_dialog::ExplorerDialog,
     pages::{
-        admin::AdminPage, login::LoginPage, model::ModelPage, new_model::NewModelPage, not_found::NotFound,
-        register::RegisterPage, workspace::WorkspacePage,
+        admin::AdminPage, login::LoginPage, model::ModelPage, new_model::NewModelPage,
+        not_found::NotFound, register::RegisterPage, workspace::WorkspacePage,
     },
 };
 
@@ -47,7 +47,10 @@ impl Page {
             ["register"] => Page::Register,
             ["new"] => Page::New,
             ["admin"] => Page::Admin,
-            ["models", store, id] => Page::Model { store: store.to_string(), id: id.to_string() },
+            ["models", store, id] => Page::Model {
+                store: store.to_string(),
+                id: id.to_string(),
+            },
             _ => Page::NotFound,
         }
     }
@@ -150,5 +153,10 @@ fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
 /// The role a user is shown with: the strongest one they have.
 pub fn best_role(roles: &[String]) -> &'static str {
     use sa_shared::auth::Role;
-    roles.iter().filter_map(|r| Role::parse(r)).max().map(Role::as_str).unwrap_or("no role")
+    roles
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .max()
+        .map(Role::as_str)
+        .unwrap_or("no role")
 }

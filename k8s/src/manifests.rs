@@ -31,7 +31,11 @@ pub fn namespace(doc: &Value) -> &str {
 /// String-to-string map at `v` (labels, selectors); empty when absent.
 pub fn string_map(v: &Value) -> BTreeMap<String, String> {
     v.as_object()
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -68,13 +72,18 @@ pub struct PodTemplate<'a> {
 impl PodTemplate<'_> {
     /// `containers` and `initContainers`.
     pub fn containers(&self) -> impl Iterator<Item = &Value> {
-        array(&self.spec["initContainers"]).iter().chain(array(&self.spec["containers"]))
+        array(&self.spec["initContainers"])
+            .iter()
+            .chain(array(&self.spec["containers"]))
     }
 }
 
 impl Manifests {
     pub fn new(overlay: &str, docs: Vec<Value>) -> Self {
-        Self { overlay: overlay.to_string(), docs }
+        Self {
+            overlay: overlay.to_string(),
+            docs,
+        }
     }
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
@@ -83,12 +92,17 @@ impl Manifests {
 
     /// The first document of `kind` named `name` (any namespace).
     pub fn find(&self, kind: &str, name: &str) -> Option<&Value> {
-        self.docs.iter().find(|d| d["kind"] == kind && self::name(d) == name)
+        self.docs
+            .iter()
+            .find(|d| d["kind"] == kind && self::name(d) == name)
     }
 
     /// Mutable access for tests that break a copy on purpose.
     pub fn find_mut(&mut self, kind: &str, name: &str) -> Option<&mut Value> {
-        let i = self.docs.iter().position(|d| d["kind"] == kind && self::name(d) == name)?;
+        let i = self
+            .docs
+            .iter()
+            .position(|d| d["kind"] == kind && self::name(d) == name)?;
         self.docs.get_mut(i)
     }
 
@@ -98,7 +112,10 @@ impl Manifests {
                 namespace: namespace(d),
                 name: name(d),
                 selector: string_map(&d["spec"]["selector"]),
-                ports: array(&d["spec"]["ports"]).iter().filter_map(|p| p["port"].as_u64()).collect(),
+                ports: array(&d["spec"]["ports"])
+                    .iter()
+                    .filter_map(|p| p["port"].as_u64())
+                    .collect(),
             })
             .collect()
     }
@@ -112,7 +129,9 @@ impl Manifests {
             [svc, ns] | [svc, ns, "svc"] | [svc, ns, "svc", "cluster", "local"] => (*svc, *ns),
             _ => return None,
         };
-        self.services().into_iter().find(|s| s.name == svc && s.namespace == ns)
+        self.services()
+            .into_iter()
+            .find(|s| s.name == svc && s.namespace == ns)
     }
 
     pub fn pod_templates(&self) -> Vec<PodTemplate<'_>> {
@@ -131,18 +150,35 @@ impl Manifests {
     }
 
     /// Pod templates in `ns` whose labels carry every pair of `selector`.
-    pub fn pods_selected<'a>(&'a self, ns: &str, selector: &BTreeMap<String, String>) -> Vec<PodTemplate<'a>> {
-        self.pod_templates().into_iter().filter(|p| p.namespace == ns && selects(selector, &p.labels)).collect()
+    pub fn pods_selected<'a>(
+        &'a self,
+        ns: &str,
+        selector: &BTreeMap<String, String>,
+    ) -> Vec<PodTemplate<'a>> {
+        self.pod_templates()
+            .into_iter()
+            .filter(|p| p.namespace == ns && selects(selector, &p.labels))
+            .collect()
     }
 
     /// The pods behind the store Services named in `sa_shared::routes::STORE_ROUTES`.
     pub fn store_pods(&self) -> Vec<PodTemplate<'_>> {
-        let mut names: Vec<&str> = sa_shared::routes::STORE_ROUTES.iter().map(|r| r.k8s_service).collect();
+        let mut names: Vec<&str> = sa_shared::routes::STORE_ROUTES
+            .iter()
+            .map(|r| r.k8s_service)
+            .collect();
         names.dedup();
         let mut pods: Vec<PodTemplate<'_>> = Vec::new();
-        for svc in self.services().into_iter().filter(|s| s.namespace == WORKLOAD_NS && names.contains(&s.name)) {
+        for svc in self
+            .services()
+            .into_iter()
+            .filter(|s| s.namespace == WORKLOAD_NS && names.contains(&s.name))
+        {
             for p in self.pods_selected(svc.namespace, &svc.selector) {
-                if !pods.iter().any(|q| q.name == p.name && q.namespace == p.namespace) {
+                if !pods
+                    .iter()
+                    .any(|q| q.name == p.name && q.namespace == p.namespace)
+                {
                     pods.push(p);
                 }
             }
@@ -152,13 +188,18 @@ impl Manifests {
 
     /// A ConfigMap's `data`.
     pub fn config_map(&self, ns: &str, name: &str) -> Option<BTreeMap<String, String>> {
-        self.of_kind("ConfigMap").find(|d| namespace(d) == ns && self::name(d) == name).map(|d| string_map(&d["data"]))
+        self.of_kind("ConfigMap")
+            .find(|d| namespace(d) == ns && self::name(d) == name)
+            .map(|d| string_map(&d["data"]))
     }
 
     /// The overlay's domain and scheme (ConfigMap `sa/sa-public`).
     pub fn public(&self) -> Option<(String, String)> {
         let data = self.config_map(WORKLOAD_NS, "sa-public")?;
-        Some((data.get("SA_DOMAIN")?.clone(), data.get("SA_PUBLIC_SCHEME")?.clone()))
+        Some((
+            data.get("SA_DOMAIN")?.clone(),
+            data.get("SA_PUBLIC_SCHEME")?.clone(),
+        ))
     }
 
     /// The environment a container sees that the render can know: ConfigMap `envFrom`s and
@@ -186,7 +227,10 @@ impl Manifests {
     /// variable `env_var`, with `$(VAR)` expanded as the kubelet would.
     pub fn flag(&self, ns: &str, container: &Value, flag: &str, env_var: &str) -> Option<String> {
         let env = self.container_env(ns, container);
-        let args: Vec<&str> = array(&container["args"]).iter().filter_map(Value::as_str).collect();
+        let args: Vec<&str> = array(&container["args"])
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         let eq = format!("{flag}=");
         for (i, a) in args.iter().enumerate() {
             if let Some(v) = a.strip_prefix(&eq) {

@@ -30,7 +30,11 @@ fn kustomize_major() -> Result<u32, String> {
     text.lines()
         .find_map(|l| l.strip_prefix("Kustomize Version: v"))
         .and_then(|v| v.split('.').next()?.parse().ok())
-        .ok_or_else(|| format!("`kubectl version --client` names no kustomize version ({text:?}). {INSTALL_HINT}"))
+        .ok_or_else(|| {
+            format!(
+                "`kubectl version --client` names no kustomize version ({text:?}). {INSTALL_HINT}"
+            )
+        })
 }
 
 /// Runs `kubectl kustomize DIR` and returns its YAML output.
@@ -66,11 +70,13 @@ pub fn render_overlay(name: &str) -> Result<Manifests, String> {
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     let mut docs = Vec::new();
     for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-        let yaml = serde_yaml_ng::Value::deserialize(de).map_err(|e| format!("YAML document {}: {e}", i + 1))?;
+        let yaml = serde_yaml_ng::Value::deserialize(de)
+            .map_err(|e| format!("YAML document {}: {e}", i + 1))?;
         if yaml.is_null() {
             continue;
         }
-        let json = serde_json::to_value(&yaml).map_err(|e| format!("YAML document {}: not JSON-like: {e}", i + 1))?;
+        let json = serde_json::to_value(&yaml)
+            .map_err(|e| format!("YAML document {}: not JSON-like: {e}", i + 1))?;
         docs.push(json);
     }
     Ok(docs)
@@ -88,7 +94,9 @@ pub fn source_yaml_files() -> Vec<PathBuf> {
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

@@ -10,8 +10,12 @@ pub fn schema_file(api_version: &str, kind: &str) -> Option<PathBuf> {
     let root = crate::k8s_dir().join("schemas");
     let rel = match api_version.split_once('/') {
         None => format!("k8s/{}-{}.json", kind.to_ascii_lowercase(), api_version),
-        Some((group, version)) if group.ends_with(".istio.io") => format!("istio/{group}/{version}/{kind}.json"),
-        Some((group @ "cert-manager.io", version)) => format!("cert-manager/{group}/{version}/{kind}.json"),
+        Some((group, version)) if group.ends_with(".istio.io") => {
+            format!("istio/{group}/{version}/{kind}.json")
+        }
+        Some((group @ "cert-manager.io", version)) => {
+            format!("cert-manager/{group}/{version}/{kind}.json")
+        }
         Some((group, version)) => {
             let first = group.split('.').next().unwrap_or(group);
             format!("k8s/{}-{first}-{version}.json", kind.to_ascii_lowercase())
@@ -49,18 +53,27 @@ impl Validators {
                 Err(e) => return vec![e],
             },
         };
-        validator.iter_errors(doc).map(|e| format!("{id}: at {}: {e}", e.instance_path())).collect()
+        validator
+            .iter_errors(doc)
+            .map(|e| format!("{id}: at {}: {e}", e.instance_path()))
+            .collect()
     }
 }
 
 fn compile(file: &PathBuf) -> Result<jsonschema::Validator, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let schema: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let schema: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     // Formats stay annotations (the 2020-12 default): the CRDs use OpenAPI formats that JSON
     // Schema does not define.
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(false)
         .build(&schema)
-        .map_err(|e| format!("{}: does not compile as a 2020-12 schema: {e}", file.display()))
+        .map_err(|e| {
+            format!(
+                "{}: does not compile as a 2020-12 schema: {e}",
+                file.display()
+            )
+        })
 }

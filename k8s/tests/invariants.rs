@@ -56,10 +56,14 @@ fn store_route_table_is_sa_shared_store_routes() {
     for m in common::rendered() {
         let (rows, problems) = sa_k8s::checks::tables::rendered_store_routes(m);
         assert!(problems.is_empty(), "{problems:#?}");
-        let table: Vec<(&str, bool, &str)> =
-            sa_shared::routes::STORE_ROUTES.iter().map(|r| (r.prefix, r.strip_prefix, r.k8s_service)).collect();
-        let rendered: Vec<(&str, bool, &str)> =
-            rows.iter().map(|r| (r.prefix.as_str(), r.strip_prefix, r.k8s_service.as_str())).collect();
+        let table: Vec<(&str, bool, &str)> = sa_shared::routes::STORE_ROUTES
+            .iter()
+            .map(|r| (r.prefix, r.strip_prefix, r.k8s_service))
+            .collect();
+        let rendered: Vec<(&str, bool, &str)> = rows
+            .iter()
+            .map(|r| (r.prefix.as_str(), r.strip_prefix, r.k8s_service.as_str()))
+            .collect();
         assert_eq!(rendered, table, "overlay {}", m.overlay);
     }
 }

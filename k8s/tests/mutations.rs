@@ -11,56 +11,116 @@ fn a_second_gateway_on_a_host_is_caught() {
     twin["metadata"]["name"] = json!("client-gateway-old");
     twin["metadata"]["namespace"] = json!("istio-system");
     m.docs.push(twin);
-    assert_caught("one_gateway_per_host", &m, "client.sa.localhost is served by 2 Gateways");
+    assert_caught(
+        "one_gateway_per_host",
+        &m,
+        "client.sa.localhost is served by 2 Gateways",
+    );
 }
 
 #[test]
 fn a_dangling_gateway_reference_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "VirtualService", "client", "/spec/gateways/0", json!("sa-client-gateway"));
-    assert_caught("gateway_refs_resolve", &m, "sa/sa-client-gateway, which is not in the render");
+    set(
+        &mut m,
+        "VirtualService",
+        "client",
+        "/spec/gateways/0",
+        json!("sa-client-gateway"),
+    );
+    assert_caught(
+        "gateway_refs_resolve",
+        &m,
+        "sa/sa-client-gateway, which is not in the render",
+    );
 }
 
 #[test]
 fn a_vs_host_its_gateway_does_not_serve_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "VirtualService", "explorer", "/spec/hosts/0", json!("explorer.example.org"));
+    set(
+        &mut m,
+        "VirtualService",
+        "explorer",
+        "/spec/hosts/0",
+        json!("explorer.example.org"),
+    );
     assert_caught("gateway_refs_resolve", &m, "not served by its Gateway");
 }
 
 #[test]
 fn a_host_with_a_port_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "Gateway", "sa-gateway", "/spec/servers/0/hosts/0", json!("store.sa.localhost:80"));
+    set(
+        &mut m,
+        "Gateway",
+        "sa-gateway",
+        "/spec/servers/0/hosts/0",
+        json!("store.sa.localhost:80"),
+    );
     assert_caught("hosts_have_no_port_or_wildcard", &m, "carries a port");
 }
 
 #[test]
 fn a_wildcard_host_is_caught() {
     let mut m = overlay("production");
-    set(&mut m, "VirtualService", "auth", "/spec/hosts/0", json!("*"));
+    set(
+        &mut m,
+        "VirtualService",
+        "auth",
+        "/spec/hosts/0",
+        json!("*"),
+    );
     assert_caught("hosts_have_no_port_or_wildcard", &m, "contains `*`");
     let mut m = overlay("production");
-    set(&mut m, "Certificate", "sa-auth-tls", "/spec/dnsNames/0", json!("*.sa.softwarebynumbers.com"));
+    set(
+        &mut m,
+        "Certificate",
+        "sa-auth-tls",
+        "/spec/dnsNames/0",
+        json!("*.sa.softwarebynumbers.com"),
+    );
     assert_caught("hosts_have_no_port_or_wildcard", &m, "contains `*`");
 }
 
 #[test]
 fn a_gateway_port_that_does_not_fit_the_scheme_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "Gateway", "sa-gateway", "/spec/servers/0/port/number", json!(8080));
+    set(
+        &mut m,
+        "Gateway",
+        "sa-gateway",
+        "/spec/servers/0/port/number",
+        json!(8080),
+    );
     assert_caught("gateway_ports_fit_scheme", &m, "port 8080");
 
     let mut m = overlay("production");
-    set(&mut m, "Gateway", "sa-gateway", "/spec/servers/0/tls/credentialName", json!("sa-stor-tls"));
-    assert_caught("gateway_ports_fit_scheme", &m, "is not the secret of a Certificate");
+    set(
+        &mut m,
+        "Gateway",
+        "sa-gateway",
+        "/spec/servers/0/tls/credentialName",
+        json!("sa-stor-tls"),
+    );
+    assert_caught(
+        "gateway_ports_fit_scheme",
+        &m,
+        "is not the secret of a Certificate",
+    );
 
     let mut m = overlay("production");
     remove(&mut m, "Gateway", "auth-gateway", "/spec/servers/1");
     assert_caught("gateway_ports_fit_scheme", &m, "redirect");
 
     let mut m = overlay("production");
-    set(&mut m, "Certificate", "sa-client-tls", "/spec/dnsNames/0", json!("explorer.sa.softwarebynumbers.com"));
+    set(
+        &mut m,
+        "Certificate",
+        "sa-client-tls",
+        "/spec/dnsNames/0",
+        json!("explorer.sa.softwarebynumbers.com"),
+    );
     assert_caught("gateway_ports_fit_scheme", &m, "does not cover hosts");
 }
 
@@ -78,15 +138,31 @@ fn a_destination_to_a_missing_service_or_port_is_caught() {
     assert_caught("destinations_resolve", &m, "is no Service in the render");
 
     let mut m = overlay("minikube");
-    set(&mut m, "VirtualService", "auth", "/spec/http/0/route/0/destination/port/number", json!(80));
-    assert_caught("destinations_resolve", &m, "port 80 is not a port of Service sa/auth");
+    set(
+        &mut m,
+        "VirtualService",
+        "auth",
+        "/spec/http/0/route/0/destination/port/number",
+        json!(80),
+    );
+    assert_caught(
+        "destinations_resolve",
+        &m,
+        "port 80 is not a port of Service sa/auth",
+    );
 }
 
 #[test]
 fn a_missing_subset_or_one_without_pods_is_caught() {
     let mut m = overlay("minikube");
     let i = store_route(&m, "sql-canary");
-    set(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/route/0/destination/subset"), json!("v3"));
+    set(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}/route/0/destination/subset"),
+        json!("v3"),
+    );
     assert_caught(
         "subsets_exist_and_match_pods",
         &m,
@@ -94,15 +170,31 @@ fn a_missing_subset_or_one_without_pods_is_caught() {
     );
 
     let mut m = overlay("minikube");
-    set(&mut m, "DestinationRule", "store-file", "/spec/subsets/1/labels/version", json!("v9"));
-    assert_caught("subsets_exist_and_match_pods", &m, "matches no pod template");
+    set(
+        &mut m,
+        "DestinationRule",
+        "store-file",
+        "/spec/subsets/1/labels/version",
+        json!("v9"),
+    );
+    assert_caught(
+        "subsets_exist_and_match_pods",
+        &m,
+        "matches no pod template",
+    );
 }
 
 #[test]
 fn weights_off_100_are_caught() {
     let mut m = overlay("minikube");
     let i = store_route(&m, "file");
-    set(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/route/1/weight"), json!(0));
+    set(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}/route/1/weight"),
+        json!(0),
+    );
     assert_caught("weights_sum_to_100", &m, "do not add up to 100");
 }
 
@@ -110,16 +202,34 @@ fn weights_off_100_are_caught() {
 fn a_fault_on_untagged_requests_is_caught() {
     let mut m = overlay("minikube");
     let i = store_route(&m, "redis-test-abort");
-    remove(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/match/0/headers"));
-    assert_caught("faults_only_for_tagged_requests", &m, "without the x-sa-test header");
+    remove(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}/match/0/headers"),
+    );
+    assert_caught(
+        "faults_only_for_tagged_requests",
+        &m,
+        "without the x-sa-test header",
+    );
 }
 
 #[test]
 fn missing_or_shadowed_canary_and_fault_routes_are_caught() {
     let mut m = overlay("minikube");
     let i = store_route(&m, "sql-canary");
-    remove(&mut m, "VirtualService", "store", &format!("/spec/http/{i}"));
-    assert_caught("store_feature_routes", &m, "prefix /sql/ has no a canary route to v2");
+    remove(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}"),
+    );
+    assert_caught(
+        "store_feature_routes",
+        &m,
+        "prefix /sql/ has no a canary route to v2",
+    );
 
     // The catch-all first: the tagged routes behind it are never reached.
     let mut m = overlay("minikube");
@@ -128,49 +238,113 @@ fn missing_or_shadowed_canary_and_fault_routes_are_caught() {
     let i = http.iter().position(|r| r["name"] == "file").unwrap();
     let catch_all = http.remove(i);
     http.insert(0, catch_all);
-    assert_caught("store_feature_routes", &m, "prefix /file/: a delay fault comes after the catch-all route");
+    assert_caught(
+        "store_feature_routes",
+        &m,
+        "prefix /file/: a delay fault comes after the catch-all route",
+    );
 }
 
 #[test]
 fn a_mobile_subset_serving_the_standard_layout_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "DestinationRule", "client", "/spec/subsets/1/labels/layout", json!("standard"));
-    assert_caught("mobile_subset_is_compact", &m, "serves layout standard, expected compact");
+    set(
+        &mut m,
+        "DestinationRule",
+        "client",
+        "/spec/subsets/1/labels/layout",
+        json!("standard"),
+    );
+    assert_caught(
+        "mobile_subset_is_compact",
+        &m,
+        "serves layout standard, expected compact",
+    );
 
     let mut m = overlay("minikube");
     remove(&mut m, "VirtualService", "client", "/spec/http/0");
-    assert_caught("mobile_subset_is_compact", &m, "no route sends a user-agent match to subset mobile");
+    assert_caught(
+        "mobile_subset_is_compact",
+        &m,
+        "no route sends a user-agent match to subset mobile",
+    );
 }
 
 #[test]
 fn a_regex_envoy_would_reject_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "VirtualService", "client", "/spec/http/0/match/0/headers/user-agent/regex", json!("(?=.*Mobile).*"));
+    set(
+        &mut m,
+        "VirtualService",
+        "client",
+        "/spec/http/0/match/0/headers/user-agent/regex",
+        json!("(?=.*Mobile).*"),
+    );
     assert_caught("regexes_are_re2", &m, "is not RE2");
 }
 
 #[test]
 fn jwt_policies_not_on_the_store_pods_are_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "RequestAuthentication", "store-jwt", "/spec/selector/matchLabels", json!({"app": "store-file"}));
-    assert_caught("auth_policies_select_store_pods", &m, "RequestAuthentication sa/store-jwt selects");
+    set(
+        &mut m,
+        "RequestAuthentication",
+        "store-jwt",
+        "/spec/selector/matchLabels",
+        json!({"app": "store-file"}),
+    );
+    assert_caught(
+        "auth_policies_select_store_pods",
+        &m,
+        "RequestAuthentication sa/store-jwt selects",
+    );
 
     let mut m = overlay("minikube");
-    remove(&mut m, "AuthorizationPolicy", "store-access", "/spec/selector");
-    assert_caught("auth_policies_select_store_pods", &m, "applies to the whole namespace");
+    remove(
+        &mut m,
+        "AuthorizationPolicy",
+        "store-access",
+        "/spec/selector",
+    );
+    assert_caught(
+        "auth_policies_select_store_pods",
+        &m,
+        "applies to the whole namespace",
+    );
 }
 
 #[test]
 fn a_wrong_jwks_uri_is_caught() {
     for (uri, needle) in [
-        ("http://auth.sa.localhost/.well-known/jwks.json", "not a full in-cluster Service name"),
-        ("http://auth.sa.svc.cluster.local/.well-known/jwks.json", "must name a port"),
-        ("http://auth.sa.svc.cluster.local:80/.well-known/jwks.json", "must name a port"),
-        ("http://auth.sa.svc.cluster.local:8080/jwks.json", "is not /.well-known/jwks.json"),
-        ("http://store-file.sa.svc.cluster.local:8080/.well-known/jwks.json", "does not front the auth pods"),
+        (
+            "http://auth.sa.localhost/.well-known/jwks.json",
+            "not a full in-cluster Service name",
+        ),
+        (
+            "http://auth.sa.svc.cluster.local/.well-known/jwks.json",
+            "must name a port",
+        ),
+        (
+            "http://auth.sa.svc.cluster.local:80/.well-known/jwks.json",
+            "must name a port",
+        ),
+        (
+            "http://auth.sa.svc.cluster.local:8080/jwks.json",
+            "is not /.well-known/jwks.json",
+        ),
+        (
+            "http://store-file.sa.svc.cluster.local:8080/.well-known/jwks.json",
+            "does not front the auth pods",
+        ),
     ] {
         let mut m = overlay("minikube");
-        set(&mut m, "RequestAuthentication", "store-jwt", "/spec/jwtRules/0/jwksUri", json!(uri));
+        set(
+            &mut m,
+            "RequestAuthentication",
+            "store-jwt",
+            "/spec/jwtRules/0/jwksUri",
+            json!(uri),
+        );
         assert_caught("jwks_uri_is_auth_service", &m, needle);
     }
 }
@@ -185,14 +359,29 @@ fn request_authentication_gaps_are_caught() {
         "/spec/jwtRules/0/issuer",
         json!("http://auth.sa.softwarebynumbers.com"),
     );
-    assert_caught("request_authentication_rules", &m, "is not https://auth.sa.softwarebynumbers.com");
+    assert_caught(
+        "request_authentication_rules",
+        &m,
+        "is not https://auth.sa.softwarebynumbers.com",
+    );
 
     let mut m = overlay("minikube");
-    remove(&mut m, "RequestAuthentication", "store-jwt", "/spec/jwtRules/0/fromParams");
+    remove(
+        &mut m,
+        "RequestAuthentication",
+        "store-jwt",
+        "/spec/jwtRules/0/fromParams",
+    );
     assert_caught("request_authentication_rules", &m, "access_token");
 
     let mut m = overlay("minikube");
-    set(&mut m, "RequestAuthentication", "store-jwt", "/spec/jwtRules/0/forwardOriginalToken", json!(false));
+    set(
+        &mut m,
+        "RequestAuthentication",
+        "store-jwt",
+        "/spec/jwtRules/0/forwardOriginalToken",
+        json!(false),
+    );
     assert_caught("request_authentication_rules", &m, "forwardOriginalToken");
 
     let mut m = overlay("minikube");
@@ -219,31 +408,62 @@ fn request_authentication_gaps_are_caught() {
         &format!("/spec/template/spec/containers/0/args/{i}"),
         json!("--jwks-url=http://auth.sa.localhost/.well-known/jwks.json"),
     );
-    assert_caught("jwks_uri_is_auth_service", &m, "store store-redis-v2 fetches keys from");
+    assert_caught(
+        "jwks_uri_is_auth_service",
+        &m,
+        "store store-redis-v2 fetches keys from",
+    );
 }
 
 #[test]
 fn loose_authorization_rules_are_caught() {
     // Writes without the writer role.
     let mut m = overlay("minikube");
-    remove(&mut m, "AuthorizationPolicy", "store-access", "/spec/rules/3/when");
-    assert_caught("authorization_rules", &m, "without requiring request.auth.claims[roles]");
+    remove(
+        &mut m,
+        "AuthorizationPolicy",
+        "store-access",
+        "/spec/rules/3/when",
+    );
+    assert_caught(
+        "authorization_rules",
+        &m,
+        "without requiring request.auth.claims[roles]",
+    );
 
     // A rule that lets anyone do anything.
     let mut m = overlay("minikube");
-    doc(&mut m, "AuthorizationPolicy", "store-access")["spec"]["rules"].as_array_mut().unwrap().push(json!({}));
+    doc(&mut m, "AuthorizationPolicy", "store-access")["spec"]["rules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({}));
     assert_caught("authorization_rules", &m, "without a token through");
 
     // Health endpoints behind a token.
     let mut m = overlay("minikube");
-    remove(&mut m, "AuthorizationPolicy", "store-access", "/spec/rules/0");
-    assert_caught("authorization_rules", &m, "/healthz and /readyz are not open");
+    remove(
+        &mut m,
+        "AuthorizationPolicy",
+        "store-access",
+        "/spec/rules/0",
+    );
+    assert_caught(
+        "authorization_rules",
+        &m,
+        "/healthz and /readyz are not open",
+    );
 }
 
 #[test]
 fn source_ip_rules_are_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "AuthorizationPolicy", "store-access", "/spec/rules/2/from/0/source/ipBlocks", json!(["10.0.0.0/8"]));
+    set(
+        &mut m,
+        "AuthorizationPolicy",
+        "store-access",
+        "/spec/rules/2/from/0/source/ipBlocks",
+        json!(["10.0.0.0/8"]),
+    );
     assert_caught("no_source_ip_rules", &m, "source.ipBlocks");
 
     let mut m = overlay("minikube");
@@ -260,19 +480,48 @@ fn source_ip_rules_are_caught() {
 #[test]
 fn relaxed_mtls_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "PeerAuthentication", "default", "/spec/mtls/mode", json!("PERMISSIVE"));
-    assert_caught("peer_authentication_strict", &m, "relaxes mTLS to \"PERMISSIVE\"");
+    set(
+        &mut m,
+        "PeerAuthentication",
+        "default",
+        "/spec/mtls/mode",
+        json!("PERMISSIVE"),
+    );
+    assert_caught(
+        "peer_authentication_strict",
+        &m,
+        "relaxes mTLS to \"PERMISSIVE\"",
+    );
 }
 
 #[test]
 fn probes_on_other_paths_are_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "Deployment", "auth", "/spec/template/spec/containers/0/readinessProbe/httpGet/path", json!("/health"));
-    assert_caught("probes_use_health_endpoints", &m, "readinessProbe asks /health");
+    set(
+        &mut m,
+        "Deployment",
+        "auth",
+        "/spec/template/spec/containers/0/readinessProbe/httpGet/path",
+        json!("/health"),
+    );
+    assert_caught(
+        "probes_use_health_endpoints",
+        &m,
+        "readinessProbe asks /health",
+    );
 
     let mut m = overlay("production");
-    remove(&mut m, "Deployment", "explorer", "/spec/template/spec/containers/0/livenessProbe");
-    assert_caught("probes_use_health_endpoints", &m, "livenessProbe must GET /healthz");
+    remove(
+        &mut m,
+        "Deployment",
+        "explorer",
+        "/spec/template/spec/containers/0/livenessProbe",
+    );
+    assert_caught(
+        "probes_use_health_endpoints",
+        &m,
+        "livenessProbe must GET /healthz",
+    );
 }
 
 #[test]
@@ -285,12 +534,30 @@ fn unhardened_containers_are_caught() {
         "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem",
         json!(false),
     );
-    assert_caught("containers_hardened", &m, "StatefulSet redis/redis: readOnlyRootFilesystem is not true");
+    assert_caught(
+        "containers_hardened",
+        &m,
+        "StatefulSet redis/redis: readOnlyRootFilesystem is not true",
+    );
 
     let mut m = overlay("minikube");
-    remove(&mut m, "Deployment", "store-sql", "/spec/template/spec/securityContext/runAsNonRoot");
-    remove(&mut m, "Deployment", "store-sql", "/spec/template/spec/containers/0/securityContext/runAsNonRoot");
-    assert_caught("containers_hardened", &m, "store-sql/sa-server: runAsNonRoot is not true");
+    remove(
+        &mut m,
+        "Deployment",
+        "store-sql",
+        "/spec/template/spec/securityContext/runAsNonRoot",
+    );
+    remove(
+        &mut m,
+        "Deployment",
+        "store-sql",
+        "/spec/template/spec/containers/0/securityContext/runAsNonRoot",
+    );
+    assert_caught(
+        "containers_hardened",
+        &m,
+        "store-sql/sa-server: runAsNonRoot is not true",
+    );
 
     let mut m = overlay("production");
     set(
@@ -307,7 +574,11 @@ fn unhardened_containers_are_caught() {
         "/spec/template/spec/containers/0/securityContext/capabilities",
         json!({"add": ["NET_ADMIN"]}),
     );
-    assert_caught("containers_hardened", &m, "allowPrivilegeEscalation is not false");
+    assert_caught(
+        "containers_hardened",
+        &m,
+        "allowPrivilegeEscalation is not false",
+    );
     assert_caught("containers_hardened", &m, "capabilities are not dropped");
 }
 
@@ -325,18 +596,36 @@ fn pinned_or_hand_injected_sidecars_are_caught() {
 
     let mut m = overlay("minikube");
     let proxy = json!({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.20.0"});
-    doc(&mut m, "Deployment", "explorer")["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().push(proxy);
+    doc(&mut m, "Deployment", "explorer")["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(proxy);
     assert_caught("no_pinned_sidecars", &m, "hand-injected");
 
     let mut m = overlay("minikube");
-    set(&mut m, "Namespace", "sa", "/metadata/labels/istio.io~1rev", json!("1-20"));
-    assert_caught("no_pinned_sidecars", &m, "both istio-injection and istio.io/rev");
+    set(
+        &mut m,
+        "Namespace",
+        "sa",
+        "/metadata/labels/istio.io~1rev",
+        json!("1-20"),
+    );
+    assert_caught(
+        "no_pinned_sidecars",
+        &m,
+        "both istio-injection and istio.io/rev",
+    );
 }
 
 #[test]
 fn unscraped_store_pods_and_missing_access_logs_are_caught() {
     let mut m = overlay("minikube");
-    remove(&mut m, "Deployment", "store-sql-v2", "/spec/template/metadata/annotations/prometheus.io~1scrape");
+    remove(
+        &mut m,
+        "Deployment",
+        "store-sql-v2",
+        "/spec/template/metadata/annotations/prometheus.io~1scrape",
+    );
     assert_caught("telemetry_and_scraping", &m, "store-sql-v2: not scraped");
 
     let mut m = overlay("minikube");
@@ -347,48 +636,99 @@ fn unscraped_store_pods_and_missing_access_logs_are_caught() {
 #[test]
 fn a_file_store_with_two_writers_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "Deployment", "store-file", "/spec/replicas", json!(2));
+    set(
+        &mut m,
+        "Deployment",
+        "store-file",
+        "/spec/replicas",
+        json!(2),
+    );
     assert_caught("file_store_single_writer", &m, "two writers");
 
     let mut m = overlay("minikube");
-    set(&mut m, "Deployment", "store-file", "/spec/strategy", json!({"type": "RollingUpdate"}));
+    set(
+        &mut m,
+        "Deployment",
+        "store-file",
+        "/spec/strategy",
+        json!({"type": "RollingUpdate"}),
+    );
     assert_caught("file_store_single_writer", &m, "not Recreate");
 
     let mut m = overlay("minikube");
-    for v in doc(&mut m, "Deployment", "store-file-v2")["spec"]["template"]["spec"]["volumes"].as_array_mut().unwrap() {
+    for v in doc(&mut m, "Deployment", "store-file-v2")["spec"]["template"]["spec"]["volumes"]
+        .as_array_mut()
+        .unwrap()
+    {
         if v["persistentVolumeClaim"].is_object() {
             v["persistentVolumeClaim"]["claimName"] = json!("store-file-data");
         }
     }
-    assert_caught("file_store_single_writer", &m, "is shared with another file store");
+    assert_caught(
+        "file_store_single_writer",
+        &m,
+        "is shared with another file store",
+    );
 
     let mut m = overlay("production");
-    let mut hpa = m.find("HorizontalPodAutoscaler", "store-sql").unwrap().clone();
+    let mut hpa = m
+        .find("HorizontalPodAutoscaler", "store-sql")
+        .unwrap()
+        .clone();
     hpa["metadata"]["name"] = json!("store-file");
     hpa["spec"]["scaleTargetRef"]["name"] = json!("store-file");
     m.docs.push(hpa);
-    assert_caught("file_store_single_writer", &m, "autoscales the single-writer file store");
+    assert_caught(
+        "file_store_single_writer",
+        &m,
+        "autoscales the single-writer file store",
+    );
 }
 
 #[test]
 fn missing_scaling_and_dangling_targets_are_caught() {
     let mut m = overlay("production");
-    m.docs.retain(|d| !(d["kind"] == "HorizontalPodAutoscaler" && d["metadata"]["name"] == "explorer"));
-    assert_caught("scaling_targets_resolve", &m, "Deployment explorer: needs a HorizontalPodAutoscaler");
+    m.docs.retain(|d| {
+        !(d["kind"] == "HorizontalPodAutoscaler" && d["metadata"]["name"] == "explorer")
+    });
+    assert_caught(
+        "scaling_targets_resolve",
+        &m,
+        "Deployment explorer: needs a HorizontalPodAutoscaler",
+    );
 
     let mut m = overlay("production");
-    set(&mut m, "HorizontalPodAutoscaler", "client", "/spec/scaleTargetRef/name", json!("clients"));
-    assert_caught("scaling_targets_resolve", &m, "scale target clients is no Deployment");
+    set(
+        &mut m,
+        "HorizontalPodAutoscaler",
+        "client",
+        "/spec/scaleTargetRef/name",
+        json!("clients"),
+    );
+    assert_caught(
+        "scaling_targets_resolve",
+        &m,
+        "scale target clients is no Deployment",
+    );
 
     let mut m = overlay("production");
-    remove(&mut m, "PodDisruptionBudget", "client", "/spec/selector/matchLabels/layout");
+    remove(
+        &mut m,
+        "PodDisruptionBudget",
+        "client",
+        "/spec/selector/matchLabels/layout",
+    );
     assert_caught("scaling_targets_resolve", &m, "selects 2 pod templates");
 }
 
 #[test]
 fn dangling_config_and_secret_references_are_caught() {
     let mut m = overlay("minikube");
-    let secret = m.of_kind("Secret").map(|s| s["metadata"]["name"].as_str().unwrap().to_string()).next().unwrap();
+    let secret = m
+        .of_kind("Secret")
+        .map(|s| s["metadata"]["name"].as_str().unwrap().to_string())
+        .next()
+        .unwrap();
     remove(&mut m, "Secret", &secret, "/data/database-url");
     assert_caught("config_refs_resolve", &m, "has no key database-url");
 
@@ -400,11 +740,21 @@ fn dangling_config_and_secret_references_are_caught() {
         "/spec/template/spec/containers/0/envFrom/0/configMapRef/name",
         json!("sa-publik"),
     );
-    assert_caught("config_refs_resolve", &m, "ConfigMap sa-publik is not in the render");
+    assert_caught(
+        "config_refs_resolve",
+        &m,
+        "ConfigMap sa-publik is not in the render",
+    );
 
     let mut m = overlay("minikube");
-    m.docs.retain(|d| !(d["kind"] == "PersistentVolumeClaim" && d["metadata"]["name"] == "auth-data"));
-    assert_caught("config_refs_resolve", &m, "PersistentVolumeClaim auth-data is not in the render");
+    m.docs.retain(|d| {
+        !(d["kind"] == "PersistentVolumeClaim" && d["metadata"]["name"] == "auth-data")
+    });
+    assert_caught(
+        "config_refs_resolve",
+        &m,
+        "PersistentVolumeClaim auth-data is not in the render",
+    );
 }
 
 #[test]
@@ -417,21 +767,44 @@ fn a_store_route_table_drifting_from_sa_shared_is_caught() {
             r["match"][0]["uri"]["prefix"] = json!("/kv/");
         }
     }
-    assert_caught("store_routes_match_table", &m, "but sa_shared::routes::STORE_ROUTES");
+    assert_caught(
+        "store_routes_match_table",
+        &m,
+        "but sa_shared::routes::STORE_ROUTES",
+    );
 
     // The legacy /api/ route rewritten (it must stay unchanged).
     let mut m = overlay("minikube");
     let i = store_route(&m, "api");
-    set(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/rewrite"), json!({"uri": "/"}));
-    assert_caught("store_routes_match_table", &m, "disagrees with an earlier route");
+    set(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}/rewrite"),
+        json!({"uri": "/"}),
+    );
+    assert_caught(
+        "store_routes_match_table",
+        &m,
+        "disagrees with an earlier route",
+    );
 
     // A prefix that is not stripped, or sent to another backend.
     let mut m = overlay("production");
     for name in ["sql-test-delay", "sql-test-abort", "sql-canary", "sql"] {
         let i = store_route(&m, name);
-        remove(&mut m, "VirtualService", "store", &format!("/spec/http/{i}/rewrite"));
+        remove(
+            &mut m,
+            "VirtualService",
+            "store",
+            &format!("/spec/http/{i}/rewrite"),
+        );
     }
-    assert_caught("store_routes_match_table", &m, "keeps /sql/ but lets a client's x-forwarded-prefix through");
+    assert_caught(
+        "store_routes_match_table",
+        &m,
+        "keeps /sql/ but lets a client's x-forwarded-prefix through",
+    );
     let mut m = overlay("production");
     for name in ["file-test-delay", "file-test-abort", "file-canary", "file"] {
         let i = store_route(&m, name);
@@ -440,14 +813,30 @@ fn a_store_route_table_drifting_from_sa_shared_is_caught() {
             d["destination"]["host"] = json!("store-redis.sa.svc.cluster.local");
         }
     }
-    assert_caught("store_routes_match_table", &m, "but sa_shared::routes::STORE_ROUTES");
+    assert_caught(
+        "store_routes_match_table",
+        &m,
+        "but sa_shared::routes::STORE_ROUTES",
+    );
 }
 
 #[test]
 fn a_host_table_drifting_from_sa_shared_is_caught() {
     let mut m = overlay("minikube");
-    set(&mut m, "Gateway", "sa-explorer-gateway", "/metadata/namespace", json!("sacl"));
-    set(&mut m, "VirtualService", "explorer", "/spec/gateways/0", json!("sacl/sa-explorer-gateway"));
+    set(
+        &mut m,
+        "Gateway",
+        "sa-explorer-gateway",
+        "/metadata/namespace",
+        json!("sacl"),
+    );
+    set(
+        &mut m,
+        "VirtualService",
+        "explorer",
+        "/spec/gateways/0",
+        json!("sacl/sa-explorer-gateway"),
+    );
     assert_caught("hosts_match_table", &m, "host explorer.sa.localhost: Gateways [\"sacl/sa-explorer-gateway\"], the table says [saex/sa-explorer-gateway]");
 
     let mut m = overlay("production");
@@ -458,12 +847,20 @@ fn a_host_table_drifting_from_sa_shared_is_caught() {
         "/spec/http/0/route/0/destination/host",
         json!("client.sa.svc.cluster.local"),
     );
-    assert_caught("hosts_match_table", &m, "routes to {\"client\"}, expected {\"auth\"}");
+    assert_caught(
+        "hosts_match_table",
+        &m,
+        "routes to {\"client\"}, expected {\"auth\"}",
+    );
 
     let mut m = overlay("minikube");
     doc(&mut m, "Gateway", "sa-gateway")["spec"]["servers"][0]["hosts"]
         .as_array_mut()
         .unwrap()
         .push(json!("api.sa.localhost"));
-    assert_caught("hosts_match_table", &m, "serves api.sa.localhost, which is not in sa_shared::routes::HOSTS");
+    assert_caught(
+        "hosts_match_table",
+        &m,
+        "serves api.sa.localhost, which is not in sa_shared::routes::HOSTS",
+    );
 }

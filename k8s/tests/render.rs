@@ -24,7 +24,11 @@ fn every_overlay_renders() {
             "Telemetry",
             "ConfigMap",
         ] {
-            assert!(kinds.contains(&kind), "overlay {}: no {kind} rendered", m.overlay);
+            assert!(
+                kinds.contains(&kind),
+                "overlay {}: no {kind} rendered",
+                m.overlay
+            );
         }
     }
 }
@@ -34,11 +38,23 @@ fn overlays_differ_where_they_should() {
     let mk = common::overlay("minikube");
     let prod = common::overlay("production");
     assert_eq!(mk.public(), Some(("sa.localhost".into(), "http".into())));
-    assert_eq!(prod.public(), Some(("sa.softwarebynumbers.com".into(), "https".into())));
-    assert!(mk.find("StatefulSet", "redis").is_some() && mk.find("StatefulSet", "postgres").is_some());
-    let redis_args = &mk.find("StatefulSet", "redis").unwrap()["spec"]["template"]["spec"]["containers"][0]["args"];
-    assert!(redis_args.to_string().contains(r#""--appendonly","yes""#), "Redis runs with AOF on: {redis_args}");
-    assert!(prod.find("StatefulSet", "redis").is_none(), "production uses managed Redis/PostgreSQL");
+    assert_eq!(
+        prod.public(),
+        Some(("sa.softwarebynumbers.com".into(), "https".into()))
+    );
+    assert!(
+        mk.find("StatefulSet", "redis").is_some() && mk.find("StatefulSet", "postgres").is_some()
+    );
+    let redis_args = &mk.find("StatefulSet", "redis").unwrap()["spec"]["template"]["spec"]
+        ["containers"][0]["args"];
+    assert!(
+        redis_args.to_string().contains(r#""--appendonly","yes""#),
+        "Redis runs with AOF on: {redis_args}"
+    );
+    assert!(
+        prod.find("StatefulSet", "redis").is_none(),
+        "production uses managed Redis/PostgreSQL"
+    );
     assert!(prod.find("ClusterIssuer", "letsencrypt").is_some());
     assert_eq!(prod.of_kind("Certificate").count(), 4);
     assert!(mk.of_kind("Certificate").next().is_none());
@@ -46,7 +62,8 @@ fn overlays_differ_where_they_should() {
 
 #[test]
 fn the_yaml_reader_rejects_duplicate_keys() {
-    let err = render::parse_documents("a: 1\nb: 2\na: 3\n").expect_err("a repeated key must be an error");
+    let err =
+        render::parse_documents("a: 1\nb: 2\na: 3\n").expect_err("a repeated key must be an error");
     assert!(err.contains("duplicate"), "{err}");
     let err = render::parse_documents("x: {}\n---\nspec:\n  hosts: [a]\n  hosts: [b]\n")
         .expect_err("also in a later, nested document");
@@ -82,7 +99,12 @@ fn every_document_matches_its_schema() {
     let mut v = Validators::new();
     for m in common::rendered() {
         let problems: Vec<String> = m.docs.iter().flat_map(|d| v.validate(d)).collect();
-        assert!(problems.is_empty(), "overlay {}:\n  {}", m.overlay, problems.join("\n  "));
+        assert!(
+            problems.is_empty(),
+            "overlay {}:\n  {}",
+            m.overlay,
+            problems.join("\n  ")
+        );
     }
 }
 
@@ -95,20 +117,32 @@ fn schema_validation_catches_typos_and_unknown_kinds() {
 
     let mut typo = gw.clone();
     typo["spec"]["servers"][0]["host"] = json!(["store.sa.localhost"]);
-    assert!(v.validate(&typo).iter().any(|p| p.contains("host")), "servers[].host must fail");
+    assert!(
+        v.validate(&typo).iter().any(|p| p.contains("host")),
+        "servers[].host must fail"
+    );
 
     let mut old_api = gw.clone();
     old_api["apiVersion"] = json!("networking.istio.io/v1alpha3");
-    assert!(v.validate(&old_api).iter().any(|p| p.contains("no schema")), "v1alpha3 must fail");
+    assert!(
+        v.validate(&old_api).iter().any(|p| p.contains("no schema")),
+        "v1alpha3 must fail"
+    );
 
     let unknown = json!({"apiVersion": "rbac.istio.io/v1alpha1", "kind": "ServiceRole", "metadata": {"name": "x"}});
     assert!(v.validate(&unknown).iter().any(|p| p.contains("no schema")));
 
     let mut dep = m.find("Deployment", "store-file").unwrap().clone();
     dep["spec"]["replica"] = json!(2);
-    assert!(!v.validate(&dep).is_empty(), "Deployment spec.replica must fail");
+    assert!(
+        !v.validate(&dep).is_empty(),
+        "Deployment spec.replica must fail"
+    );
 
     let mut bad_enum = m.find("PeerAuthentication", "default").unwrap().clone();
     bad_enum["spec"]["mtls"]["mode"] = json!("STRICTER");
-    assert!(!v.validate(&bad_enum).is_empty(), "an unknown mTLS mode must fail");
+    assert!(
+        !v.validate(&bad_enum).is_empty(),
+        "an unknown mTLS mode must fail"
+    );
 }

@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use crate::serve::LogFormat;
 
 #[derive(Parser, Debug)]
-#[command(name = "sa-server", version, about = "sa: static apps, model store, auth and the local gateway")]
+#[command(
+    name = "sa-server",
+    version,
+    about = "sa: static apps, model store, auth and the local gateway"
+)]
 pub struct Cli {
     /// Log format: `pretty` for people, `json` for collectors.
     #[arg(long, global = true, env = "SA_LOG_FORMAT", default_value = "pretty")]

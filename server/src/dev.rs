@@ -99,13 +99,34 @@ impl Gateway {
             stores: Vec::new(),
         };
         let mut config = config_for().runtime_config()?;
-        let stores: HashMap<Backend, Router> = crate::store::dev_instances(ctx).await?.into_iter().collect();
+        let stores: HashMap<Backend, Router> = crate::store::dev_instances(ctx)
+            .await?
+            .into_iter()
+            .collect();
         // Only offer the stores that run, so the apps don't show tabs that can never work.
-        config.stores.retain(|s| routes::STORE_ROUTES.iter().any(|r| r.id == s.id && stores.contains_key(&r.backend)) || stores.is_empty() && s.id == "file");
-        let client = static_site::router(static_site::Site { dir: args.dist.join("client"), config: config.clone() })?;
-        let explorer = static_site::router(static_site::Site { dir: args.dist.join("explorer"), config })?;
+        config.stores.retain(|s| {
+            routes::STORE_ROUTES
+                .iter()
+                .any(|r| r.id == s.id && stores.contains_key(&r.backend))
+                || stores.is_empty() && s.id == "file"
+        });
+        let client = static_site::router(static_site::Site {
+            dir: args.dist.join("client"),
+            config: config.clone(),
+        })?;
+        let explorer = static_site::router(static_site::Site {
+            dir: args.dist.join("explorer"),
+            config,
+        })?;
         let auth = crate::auth::dev_router(ctx).await?;
-        Ok(Gateway { domain: ctx.domain.clone(), client, explorer, auth, stores: Arc::new(stores), index: Arc::new(index_page(ctx)) })
+        Ok(Gateway {
+            domain: ctx.domain.clone(),
+            client,
+            explorer,
+            auth,
+            stores: Arc::new(stores),
+            index: Arc::new(index_page(ctx)),
+        })
     }
 
     pub fn into_router(self) -> Router {
@@ -116,18 +137,31 @@ impl Gateway {
     }
 
     async fn route(&self, req: Request) -> Response {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned).or_else(|| req.uri().authority().map(|a| a.to_string())).unwrap_or_default();
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_default();
         match routes::service_for_host(&host, &self.domain) {
             Some(Service::Client) => oneshot(&self.client, req).await,
             Some(Service::Explorer) => oneshot(&self.explorer, req).await,
             Some(Service::Auth) => match &self.auth {
                 Some(r) => oneshot(r, req).await,
-                None => json_error(StatusCode::NOT_FOUND, "not_built", "the auth service is not part of this build yet"),
+                None => json_error(
+                    StatusCode::NOT_FOUND,
+                    "not_built",
+                    "the auth service is not part of this build yet",
+                ),
             },
             Some(Service::Store) => self.route_store(req).await,
             None => {
                 let bare = routes::host_without_port(&host);
-                if bare == self.domain || bare == "localhost" || bare.parse::<std::net::IpAddr>().is_ok() {
+                if bare == self.domain
+                    || bare == "localhost"
+                    || bare.parse::<std::net::IpAddr>().is_ok()
+                {
                     Html(self.index.as_str().to_owned()).into_response()
                 } else {
                     json_error(StatusCode::NOT_FOUND, "unknown_host", format!("no service answers host {host:?}; use client., explorer., store. or auth.{}", self.domain))
@@ -139,14 +173,26 @@ impl Gateway {
     async fn route_store(&self, mut req: Request) -> Response {
         let path = req.uri().path().to_owned();
         let Some((route, rest)) = routes::store_route(&path) else {
-            return json_error(StatusCode::NOT_FOUND, "no_route", "the store host serves /file/, /redis/, /sql/ and /api/");
+            return json_error(
+                StatusCode::NOT_FOUND,
+                "no_route",
+                "the store host serves /file/, /redis/, /sql/ and /api/",
+            );
         };
         let Some(store) = self.stores.get(&route.backend) else {
             return json_error(StatusCode::SERVICE_UNAVAILABLE, "store_not_configured", format!("the {} store is not running here; start sa-server dev with its URL (--redis-url / --database-url)", route.title));
         };
-        let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        let query = req
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
         let Ok(uri) = format!("{rest}{query}").parse::<Uri>() else {
-            return json_error(StatusCode::BAD_REQUEST, "bad_path", "the request path is not a valid URI");
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "bad_path",
+                "the request path is not a valid URI",
+            );
         };
         *req.uri_mut() = uri;
         let h = req.headers_mut();
@@ -185,11 +231,22 @@ pub fn context(args: &Args, listen: SocketAddr) -> DevContext {
     let urls = routes::HOSTS
         .iter()
         .map(|h| {
-            let url = if port == 80 { format!("http://{}.{}", h.sub, args.domain) } else { format!("http://{}.{}:{port}", h.sub, args.domain) };
+            let url = if port == 80 {
+                format!("http://{}.{}", h.sub, args.domain)
+            } else {
+                format!("http://{}.{}:{port}", h.sub, args.domain)
+            };
             (h.sub, url)
         })
         .collect();
-    DevContext { domain: args.domain.clone(), urls, data_dir: args.data.clone(), redis_url: args.redis_url.clone(), database_url: args.database_url.clone(), listen }
+    DevContext {
+        domain: args.domain.clone(),
+        urls,
+        data_dir: args.data.clone(),
+        redis_url: args.redis_url.clone(),
+        database_url: args.database_url.clone(),
+        listen,
+    }
 }
 
 /// Binds, builds the gateway and serves until SIGTERM. Tests call [`start`] instead.

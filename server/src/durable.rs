@@ -57,7 +57,16 @@ mod tests {
     fn replaces_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.json");
-        replace(&p, b"one", Replace { fsync: true, mode: Some(0o600), modified: None }).unwrap();
+        replace(
+            &p,
+            b"one",
+            Replace {
+                fsync: true,
+                mode: Some(0o600),
+                modified: None,
+            },
+        )
+        .unwrap();
         replace(&p, b"two", Replace::default()).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -69,7 +78,19 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("k.pem");
-        replace(&p, b"secret", Replace { fsync: true, mode: Some(0o600), modified: None }).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        replace(
+            &p,
+            b"secret",
+            Replace {
+                fsync: true,
+                mode: Some(0o600),
+                modified: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

@@ -12,8 +12,11 @@ pub enum LogFormat {
 
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -32,9 +35,12 @@ pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shut down");
     Ok(())
 }
@@ -59,7 +65,15 @@ pub async fn shutdown_signal() {
 }
 
 /// A JSON error response in the design's contract.
-pub fn json_error(status: http::StatusCode, code: &str, message: impl Into<String>) -> axum::response::Response {
+pub fn json_error(
+    status: http::StatusCode,
+    code: &str,
+    message: impl Into<String>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
-    (status, axum::Json(sa_shared::error::ErrorBody::new(code, message))).into_response()
+    (
+        status,
+        axum::Json(sa_shared::error::ErrorBody::new(code, message)),
+    )
+        .into_response()
 }

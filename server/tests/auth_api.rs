@@ -839,14 +839,8 @@ async fn bad_input_gets_a_json_4xx_never_a_500() {
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.error_code(), "method_not_allowed");
 
-    assert_eq!(
-        auth.status_of("/healthz").await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        auth.status_of("/readyz").await,
-        StatusCode::OK
-    );
+    assert_eq!(auth.status_of("/healthz").await, StatusCode::OK);
+    assert_eq!(auth.status_of("/readyz").await, StatusCode::OK);
 }
 
 #[tokio::test]

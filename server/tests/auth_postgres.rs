@@ -137,8 +137,5 @@ async fn postgres_keeps_users_and_sessions_and_an_outage_is_a_503() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(
-        auth.status_of("/readyz").await,
-        StatusCode::OK
-    );
+    assert_eq!(auth.status_of("/readyz").await, StatusCode::OK);
 }

@@ -35,9 +35,16 @@ async fn save_model(b: &Browser, json: &str) {
 // ---- checks ----
 
 async fn check_no_token_in_web_storage(b: &Browser, origin: &str) {
-    let stored = b.eval("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])").await;
+    let stored = b
+        .eval(
+            "return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])",
+        )
+        .await;
     let stored = stored.as_str().unwrap_or_default().to_string();
-    assert!(!stored.contains("eyJ"), "a JWT is in Web Storage on {origin}: {stored}");
+    assert!(
+        !stored.contains("eyJ"),
+        "a JWT is in Web Storage on {origin}: {stored}"
+    );
 }
 
 async fn check_disabled(b: &Browser, css: &str) {
@@ -58,10 +65,16 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.fill("#register-username", ALICE.0).await;
     alice.fill("#register-password", "short").await;
     alice.click("#register-confirm").await;
-    alice.check_text("#register-password-help", "At least 10 characters").await;
+    alice
+        .check_text("#register-password-help", "At least 10 characters")
+        .await;
     alice.fill("#register-password", ALICE.1).await;
-    alice.fill("#register-confirm", "something else entirely").await;
-    alice.check_text("#register-confirm-help", "Does not match").await;
+    alice
+        .fill("#register-confirm", "something else entirely")
+        .await;
+    alice
+        .check_text("#register-confirm-help", "Does not match")
+        .await;
     alice.screenshots("register-invalid", DESKTOP).await;
     alice.fill("#register-confirm", ALICE.1).await;
     alice.click("#register-submit").await;
@@ -74,7 +87,12 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.check_text("#empty-models", "writer role").await;
     alice.screenshots("workspace-empty-reader", DESKTOP).await;
     alice.click("#new-model").await;
-    alice.check_text("#read-only-notice", "Ask an admin to give you the writer role").await;
+    alice
+        .check_text(
+            "#read-only-notice",
+            "Ask an admin to give you the writer role",
+        )
+        .await;
     check_disabled(&alice, "#create-model").await;
     alice.screenshots("new-model-reader", DESKTOP).await;
 
@@ -89,7 +107,8 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
         vec!["role-alice".into(), "writer".into()],
     )
     .await;
-    root.click("#users-table tr[data-user='alice'] .save-role").await;
+    root.click("#users-table tr[data-user='alice'] .save-role")
+        .await;
     root.check_text(".notice.ok", "alice is now writer").await;
 
     // 3. Alice signs in again; her new token carries the writer role.
@@ -97,7 +116,9 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.screenshots("login", DESKTOP).await;
     alice.fill("#login-username", ALICE.0).await;
     alice.fill("#login-password", "wrong password").await;
-    alice.expect_network_error("/api/login - Failed to load resource: the server responded with a status of 401");
+    alice.expect_network_error(
+        "/api/login - Failed to load resource: the server responded with a status of 401",
+    );
     alice.click("#login-submit").await;
     alice.find("#login-form .notice.error").await;
     alice.screenshots("login-failed", DESKTOP).await;
@@ -112,17 +133,32 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
 
     // 4. Create a model; the editor checks the JSON as it is typed.
     alice.click("#new-model").await;
-    alice.set_value("#new-model-json", "{\"name\": \"Pump station\",").await;
-    alice.check_text("#new-model-json-status", "Line 1, column").await;
+    alice
+        .set_value("#new-model-json", "{\"name\": \"Pump station\",")
+        .await;
+    alice
+        .check_text("#new-model-json-status", "Line 1, column")
+        .await;
     check_disabled(&alice, "#create-model").await;
     alice.screenshots("new-model-invalid", DESKTOP).await;
-    alice.set_value("#new-model-json", r#"{"name": "Pump station", "elements": []}"#).await;
-    alice.check_text("#new-model-json-status", "Valid JSON").await;
+    alice
+        .set_value(
+            "#new-model-json",
+            r#"{"name": "Pump station", "elements": []}"#,
+        )
+        .await;
+    alice
+        .check_text("#new-model-json-status", "Valid JSON")
+        .await;
     alice.click("#create-model").await;
     alice.wait_url("after creating", "/models/file/").await;
     alice.check_text("#model-title", "Pump station").await;
     let model_url = alice.client.current_url().await.expect("url").to_string();
-    let id = model_url.rsplit('/').next().expect("id in the URL").to_string();
+    let id = model_url
+        .rsplit('/')
+        .next()
+        .expect("id in the URL")
+        .to_string();
 
     // 5. Edit and save (If-Match with the ETag from the load).
     save_model(&alice, r#"{"name": "Pump station A", "elements": [1]}"#).await;
@@ -154,7 +190,9 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.click("#conflict-reload").await;
     alice.find_none(".conflict-dialog[open]").await;
     alice.check_text("#model-title", "Pump station D").await;
-    alice.check_text("#save-status", "Loaded the newer version").await;
+    alice
+        .check_text("#save-status", "Loaded the newer version")
+        .await;
 
     // The workspace lists it.
     alice.click_text(".app-header nav a", "Models").await;
@@ -164,10 +202,21 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     // Silent refresh: with the clock moved to 30 s before the token expires, the next store
     // call first trades the refresh cookie for a new token, and the call still works.
     let token_calls = "performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/token')).length";
-    let before = alice.eval(&format!("return {token_calls}")).await.as_u64().expect("a count");
-    alice.eval("const real = Date.now.bind(Date); Date.now = () => real() + (15 * 60 - 30) * 1000;").await;
+    let before = alice
+        .eval(&format!("return {token_calls}"))
+        .await
+        .as_u64()
+        .expect("a count");
+    alice
+        .eval("const real = Date.now.bind(Date); Date.now = () => real() + (15 * 60 - 30) * 1000;")
+        .await;
     alice.click_text(".section-head button", "Refresh").await;
-    alice.wait_js("a token refresh before the store call", &format!("{token_calls} > {before}")).await;
+    alice
+        .wait_js(
+            "a token refresh before the store call",
+            &format!("{token_calls} > {before}"),
+        )
+        .await;
     alice.check_text("#model-list", "Pump station D").await;
 
     // 7. The explorer pop-over, 8. pick the model there: the dialog closes, the model opens.
@@ -177,7 +226,9 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.screenshots("explorer-pop-over", DESKTOP).await;
     alice.click(&row).await;
     alice.find_none("dialog.explorer-dialog[open]").await;
-    alice.wait_url("after picking", &format!("/models/file/{id}")).await;
+    alice
+        .wait_url("after picking", &format!("/models/file/{id}"))
+        .await;
     alice.check_text("#model-title", "Pump station D").await;
 
     // SSO: the explorer on its own host is signed in as Alice; no token in Web Storage.
@@ -203,7 +254,9 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.goto(&stack.url("explorer", "/")).await;
     alice.check_text(".app-header", "Not signed in").await;
     alice.goto(&stack.url("client", "/new")).await;
-    alice.wait_url("signed-out deep link", "/login?return=").await;
+    alice
+        .wait_url("signed-out deep link", "/login?return=")
+        .await;
 
     // Signing in from there goes back to the page asked for.
     alice.fill("#login-username", ALICE.0).await;
@@ -222,13 +275,21 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_returns_only_to_the_app_hosts() {
     let stack = Stack::start().await;
-    stack.add_user("bob", "reader-secret-123", &["reader"]).await;
+    stack
+        .add_user("bob", "reader-secret-123", &["reader"])
+        .await;
     let b = stack.browser(DESKTOP).await;
 
     // The explorer sends its users here and gets them back.
     let back = stack.url("explorer", "/?from=login");
-    b.goto(&format!("{}?return={}", stack.url("client", "/login"), urlencode(&back))).await;
-    b.check_text(".auth-card", "you go back to the explorer").await;
+    b.goto(&format!(
+        "{}?return={}",
+        stack.url("client", "/login"),
+        urlencode(&back)
+    ))
+    .await;
+    b.check_text(".auth-card", "you go back to the explorer")
+        .await;
     b.fill("#login-username", "bob").await;
     b.fill("#login-password", "reader-secret-123").await;
     b.click("#login-submit").await;
@@ -236,20 +297,45 @@ async fn login_returns_only_to_the_app_hosts() {
     b.check_text(".app-header", "bob").await;
 
     // Signed in already, a return link goes straight on (SSO), but never to a foreign host.
-    b.goto(&format!("{}?return={}", stack.url("client", "/login"), urlencode("http://evil.example/steal"))).await;
-    b.wait_js("stays on the client", "location.pathname === '/' && location.host.startsWith('client.')").await;
-    b.goto(&format!("{}?return={}", stack.url("client", "/login"), urlencode("//evil.example/"))).await;
-    b.wait_js("stays on the client", "location.pathname === '/' && location.host.startsWith('client.')").await;
+    b.goto(&format!(
+        "{}?return={}",
+        stack.url("client", "/login"),
+        urlencode("http://evil.example/steal")
+    ))
+    .await;
+    b.wait_js(
+        "stays on the client",
+        "location.pathname === '/' && location.host.startsWith('client.')",
+    )
+    .await;
+    b.goto(&format!(
+        "{}?return={}",
+        stack.url("client", "/login"),
+        urlencode("//evil.example/")
+    ))
+    .await;
+    b.wait_js(
+        "stays on the client",
+        "location.pathname === '/' && location.host.startsWith('client.')",
+    )
+    .await;
 
     // A reader opening a model sees it read-only, with the reason and the way out.
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
     let token = stack.token(ROOT.0, ROOT.1).await;
     let id = create_model(&stack, &token, r#"{"name": "Boiler"}"#).await;
-    b.goto(&stack.url("client", &format!("/models/file/{id}"))).await;
+    b.goto(&stack.url("client", &format!("/models/file/{id}")))
+        .await;
     b.check_text("#model-title", "Boiler").await;
     b.check_text("#read-only-notice", "writer role").await;
-    let readonly = b.eval("return document.getElementById('model-json').readOnly").await;
-    assert_eq!(readonly, serde_json::json!(true), "the editor is read-only for a reader");
+    let readonly = b
+        .eval("return document.getElementById('model-json').readOnly")
+        .await;
+    assert_eq!(
+        readonly,
+        serde_json::json!(true),
+        "the editor is read-only for a reader"
+    );
     check_disabled(&b, "#save-model").await;
     check_disabled(&b, "#delete-model").await;
     b.screenshots("model-reader", DESKTOP).await;
@@ -268,7 +354,12 @@ async fn create_model(stack: &Stack, token: &str, json: &str) -> String {
         .send()
         .await
         .expect("POST /file/api/model");
-    assert_eq!(res.status(), 201, "create a model: {}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        201,
+        "create a model: {}",
+        res.text().await.unwrap_or_default()
+    );
     let created: sa_shared::model::ModelCreated = res.json().await.expect("created body");
     created.id
 }
@@ -294,7 +385,11 @@ async fn compact_layout_comes_from_the_runtime_config() {
     config.layout = Layout::Compact;
     config.auth_url = origin.clone();
     config.client_url = origin.clone();
-    let app = router(Site { dir: support_browser::dist_dir().join("client"), config }).expect("static client");
+    let app = router(Site {
+        dir: support_browser::dist_dir().join("client"),
+        config,
+    })
+    .expect("static client");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -303,8 +398,14 @@ async fn compact_layout_comes_from_the_runtime_config() {
     b.expect_network_error(&format!("{origin}/api/token - Failed to load resource"));
     b.goto(&format!("{origin}/login")).await;
     b.find(".app.compact #login-form").await;
-    let width = b.eval("return getComputedStyle(document.querySelector('main')).maxWidth").await;
-    assert_eq!(width, serde_json::json!("576px"), "the compact layout keeps the phone column on a wide screen");
+    let width = b
+        .eval("return getComputedStyle(document.querySelector('main')).maxWidth")
+        .await;
+    assert_eq!(
+        width,
+        serde_json::json!("576px"),
+        "the compact layout keeps the phone column on a wide screen"
+    );
     b.screenshot("login-compact-desktop").await;
     b.check_no_console_errors().await;
     b.close().await;

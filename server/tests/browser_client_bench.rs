@@ -26,7 +26,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn floor_pages(rows: &[(String, String)]) -> Router {
     let items: String = rows
         .iter()
-        .map(|(id, name)| format!("<li class=\"workspace-row\"><a href=\"/models/file/{id}\">{name}</a></li>"))
+        .map(|(id, name)| {
+            format!("<li class=\"workspace-row\"><a href=\"/models/file/{id}\">{name}</a></li>")
+        })
         .collect();
     let list = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>list</title></head><body>\
@@ -37,7 +39,9 @@ fn floor_pages(rows: &[(String, String)]) -> Router {
          <label>Password <input id=\"login-password\" type=\"password\"></label><button>Sign in</button></form>\
          <script>performance.mark('floor:login-form')</script></body></html>"
         .to_string();
-    Router::new().route("/list.html", get(move || async move { Html(list) })).route("/login.html", get(move || async move { Html(login) }))
+    Router::new()
+        .route("/list.html", get(move || async move { Html(list) }))
+        .route("/login.html", get(move || async move { Html(login) }))
 }
 
 async fn serve(router: Router) -> SocketAddr {
@@ -63,11 +67,17 @@ async fn create_models(stack: &Stack, token: &str) -> Vec<(String, String)> {
     for chunk in (0..MODELS).collect::<Vec<_>>().chunks(16) {
         let mut set = tokio::task::JoinSet::new();
         for &i in chunk {
-            let req = http.post(&url).bearer_auth(token).json(&json!({"name": format!("Model {i:04}"), "elements": [i]}));
+            let req = http
+                .post(&url)
+                .bearer_auth(token)
+                .json(&json!({"name": format!("Model {i:04}"), "elements": [i]}));
             set.spawn(async move {
                 let res = req.send().await.expect("POST /file/api/model");
                 assert_eq!(res.status(), 201);
-                let id = res.json::<Value>().await.expect("body")["id"].as_str().expect("id").to_string();
+                let id = res.json::<Value>().await.expect("body")["id"]
+                    .as_str()
+                    .expect("id")
+                    .to_string();
                 (id, format!("Model {i:04}"))
             });
         }
@@ -81,7 +91,9 @@ async fn login_form_and_a_list_of_1000_models_against_static_html() {
     let stack = Stack::start().await;
     stack.add_user(USER.0, USER.1, &["writer"]).await;
     let token = stack.token(USER.0, USER.1).await;
-    let rows = tokio::time::timeout(Duration::from_secs(120), create_models(&stack, &token)).await.expect("create 1,000 models in 2 min");
+    let rows = tokio::time::timeout(Duration::from_secs(120), create_models(&stack, &token))
+        .await
+        .expect("create 1,000 models in 2 min");
     let floor = serve(floor_pages(&rows)).await;
 
     let b = stack.browser(DESKTOP).await;
@@ -116,7 +128,9 @@ async fn login_form_and_a_list_of_1000_models_against_static_html() {
         b.click("#login-submit").await;
         let rendered = mark(&b, "sa:list-rendered").await;
         let submitted = mark(&b, "sa:login-submit").await;
-        let count = b.eval("return document.querySelectorAll('#model-list li').length").await;
+        let count = b
+            .eval("return document.querySelectorAll('#model-list li').length")
+            .await;
         if count != json!(MODELS) {
             b.fail(&format!("the workspace should list all {MODELS} models when it marks the list rendered; it has {count}")).await;
         }
@@ -126,16 +140,31 @@ async fn login_form_and_a_list_of_1000_models_against_static_html() {
     for _ in 0..RUNS {
         b.goto(&format!("http://{floor}/list.html")).await;
         floor_list.push(mark(&b, "floor:list-rendered").await);
-        let count = b.eval("return document.querySelectorAll('#model-list li').length").await;
+        let count = b
+            .eval("return document.querySelectorAll('#model-list li').length")
+            .await;
         assert_eq!(count, json!(MODELS));
     }
 
-    let (af, ff, al, fl) = (median(app_form.clone()), median(floor_form.clone()), median(app_list.clone()), median(floor_list.clone()));
+    let (af, ff, al, fl) = (
+        median(app_form.clone()),
+        median(floor_form.clone()),
+        median(app_list.clone()),
+        median(floor_list.clone()),
+    );
     println!("\n| measure (median of {RUNS}, ms) | client | static HTML floor | ratio |");
     println!("|---|---|---|---|");
-    println!("| navigation → interactive login form (warm cache) | {af:.0} | {ff:.0} | {:.1}× |", af / ff);
-    println!("| navigation → interactive login form (cold, first load) | {app_form_cold:.0} | — | — |");
-    println!("| login → first rendered list of {MODELS} models | {al:.0} | {fl:.0} | {:.1}× |", al / fl);
+    println!(
+        "| navigation → interactive login form (warm cache) | {af:.0} | {ff:.0} | {:.1}× |",
+        af / ff
+    );
+    println!(
+        "| navigation → interactive login form (cold, first load) | {app_form_cold:.0} | — | — |"
+    );
+    println!(
+        "| login → first rendered list of {MODELS} models | {al:.0} | {fl:.0} | {:.1}× |",
+        al / fl
+    );
     println!("raw: form {app_form:?} floor {floor_form:?} list {app_list:?} floor {floor_list:?}");
     b.check_no_console_errors().await;
     b.close().await;

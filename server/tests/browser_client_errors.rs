@@ -27,14 +27,26 @@ async fn create_model(stack: &Stack, token: &str, store: &str, json: &str) -> St
         .send()
         .await
         .expect("POST /api/model");
-    assert_eq!(res.status(), 201, "create a model in {store}: {}", res.text().await.unwrap_or_default());
-    res.json::<sa_shared::model::ModelCreated>().await.expect("created body").id
+    assert_eq!(
+        res.status(),
+        201,
+        "create a model in {store}: {}",
+        res.text().await.unwrap_or_default()
+    );
+    res.json::<sa_shared::model::ModelCreated>()
+        .await
+        .expect("created body")
+        .id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_and_a_lost_network_say_what_to_do() {
     let mut redis = support_services::Redis::start();
-    let stack = Stack::start_with(Options { redis_url: Some(redis.url()), ..Default::default() }).await;
+    let stack = Stack::start_with(Options {
+        redis_url: Some(redis.url()),
+        ..Default::default()
+    })
+    .await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
     let token = stack.token(ROOT.0, ROOT.1).await;
     let file_id = create_model(&stack, &token, "file", r#"{"name": "Boiler"}"#).await;
@@ -49,12 +61,15 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
     redis.stop();
     b.expect_network_error("status of 503");
     b.click_text(".section-head button", "Refresh").await;
-    b.check_text(".notice.error", "The Redis store is unavailable right now").await;
+    b.check_text(".notice.error", "The Redis store is unavailable right now")
+        .await;
     b.check_text(".notice.error", "Try again in a minute").await;
     b.check_text("#model-list", "Boiler").await;
     b.screenshots("workspace-store-down", DESKTOP).await;
-    b.goto(&stack.url("client", &format!("/models/redis/{redis_id}"))).await;
-    b.check_text(".notice.error", "The Redis store is unavailable right now").await;
+    b.goto(&stack.url("client", &format!("/models/redis/{redis_id}")))
+        .await;
+    b.check_text(".notice.error", "The Redis store is unavailable right now")
+        .await;
     b.screenshots("model-store-down", DESKTOP).await;
 
     // Redis is back (empty: it kept nothing); the notice goes once the page asks again.
@@ -67,13 +82,15 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
     b.find_none(".notice.error").await;
 
     // The network goes while editing: the save says so, and works once it is back.
-    b.goto(&stack.url("client", &format!("/models/file/{file_id}"))).await;
+    b.goto(&stack.url("client", &format!("/models/file/{file_id}")))
+        .await;
     b.check_text("#model-title", "Boiler").await;
     b.offline(true).await;
     b.expect_network_error("ERR_INTERNET_DISCONNECTED");
     b.set_value("#model-json", r#"{"name": "Boiler 2"}"#).await;
     b.click("#save-model").await;
-    b.check_text(".notice.error", "Check your network connection").await;
+    b.check_text(".notice.error", "Check your network connection")
+        .await;
     b.screenshots("model-offline", DESKTOP).await;
     b.offline(false).await;
     b.click("#save-model").await;
@@ -81,8 +98,14 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
 
     // Dark mode follows the system setting.
     b.color_scheme("dark").await;
-    let bg = b.eval("return getComputedStyle(document.body).backgroundColor").await;
-    assert_eq!(bg, serde_json::json!("rgb(18, 19, 23)"), "dark background under prefers-color-scheme: dark");
+    let bg = b
+        .eval("return getComputedStyle(document.body).backgroundColor")
+        .await;
+    assert_eq!(
+        bg,
+        serde_json::json!("rgb(18, 19, 23)"),
+        "dark background under prefers-color-scheme: dark"
+    );
     b.screenshots("model-dark", DESKTOP).await;
     b.goto(&stack.url("client", "/")).await;
     b.check_text("#model-list", "Boiler 2").await;

@@ -240,10 +240,14 @@ async fn explorer_switches_and_scrolls_10000_models() {
         "scroll without long tasks: {clean_scroll}; large model long tasks: {}; first page of 10,000: {many_ms:.0} ms",
         big["long_tasks"]
     );
-    assert!(big["long_tasks"].is_u64() && big["open_ms"].is_number(), "the large model opened and expanded: {big}");
+    assert!(
+        big["long_tasks"].is_u64() && big["open_ms"].is_number(),
+        "the large model opened and expanded: {big}"
+    );
     // The size is that of the release build with its .br siblings, as `cargo xtask build`
     // makes it; a build without them can't be held to the budget, and says so.
-    let bytes = size.expect("dist/explorer has no .br files: build the apps with `cargo xtask build`");
+    let bytes =
+        size.expect("dist/explorer has no .br files: build the apps with `cargo xtask build`");
     println!("explorer brotli size: {bytes} B (budget {BUDGET} B)");
     assert!(
         bytes <= BUDGET,

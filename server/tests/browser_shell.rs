@@ -30,21 +30,40 @@ async fn both_apps_render_their_shell_and_the_explorer_pops_over() {
     b.screenshots("shell-client-explorer-open", DESKTOP).await;
     // Focus is trapped: Tab and Shift+Tab never leave the dialog.
     for i in 0..12 {
-        if i < 8 { b.press(Key::Tab).await } else { b.press_shift_tab().await }
+        if i < 8 {
+            b.press(Key::Tab).await
+        } else {
+            b.press_shift_tab().await
+        }
         let inside = b.eval("const d = document.querySelector('dialog.explorer-dialog'); return d.contains(document.activeElement) && document.activeElement !== d").await;
-        assert_eq!(inside, serde_json::json!(true), "focus left the explorer dialog after {} Tab presses: on {}", i + 1, b.focused().await);
+        assert_eq!(
+            inside,
+            serde_json::json!(true),
+            "focus left the explorer dialog after {} Tab presses: on {}",
+            i + 1,
+            b.focused().await
+        );
     }
     b.press(Key::Escape).await;
     b.find_none("dialog.explorer-dialog[open]").await;
-    assert_eq!(b.focused().await, "open-explorer", "focus returns to the button that opened the explorer");
+    assert_eq!(
+        b.focused().await,
+        "open-explorer",
+        "focus returns to the button that opened the explorer"
+    );
 
     // The pop-over from the keyboard: Ctrl+K from the brand link, Esc, focus back there.
-    b.eval("document.querySelector('.app-header .brand').focus()").await;
+    b.eval("document.querySelector('.app-header .brand').focus()")
+        .await;
     b.press_ctrl('k').await;
     b.find("dialog.explorer-dialog[open]").await;
     b.press(Key::Escape).await;
     b.find_none("dialog.explorer-dialog[open]").await;
-    assert_eq!(b.focused().await, "A", "focus returns to the link that had it before Ctrl+K");
+    assert_eq!(
+        b.focused().await,
+        "A",
+        "focus returns to the link that had it before Ctrl+K"
+    );
     b.check_no_console_errors().await;
 
     // The explorer on its own host.
@@ -65,6 +84,9 @@ async fn console_capture_sees_errors_thrown_at_page_start() {
     b.goto("data:text/html,<!doctype html><title>t</title><script>throw new Error('boom at start')</script><p id=x>x</p>").await;
     b.find("#x").await;
     let errors = b.console_errors().await;
-    assert!(errors.iter().any(|e| e.message.contains("boom at start")), "the thrown error is captured: {errors:?}");
+    assert!(
+        errors.iter().any(|e| e.message.contains("boom at start")),
+        "the thrown error is captured: {errors:?}"
+    );
     b.close().await;
 }

@@ -9,7 +9,11 @@ fn fake_dist(dir: &Path) {
     for app in ["client", "explorer"] {
         let d = dir.join(app);
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("index.html"), format!("<!doctype html><title>{app}</title><p>app:{app}</p>")).unwrap();
+        std::fs::write(
+            d.join("index.html"),
+            format!("<!doctype html><title>{app}</title><p>app:{app}</p>"),
+        )
+        .unwrap();
     }
 }
 
@@ -39,15 +43,31 @@ impl Gateway {
             public_port: None,
             layout: layout.into(),
         };
-        dev::start(args, listener).await.expect("dev gateway starts");
-        Gateway { port, http: reqwest::Client::new(), _tmp: tmp }
+        dev::start(args, listener)
+            .await
+            .expect("dev gateway starts");
+        Gateway {
+            port,
+            http: reqwest::Client::new(),
+            _tmp: tmp,
+        }
     }
 
     /// GET `path` with `Host: host` (connecting to loopback: getaddrinfo doesn't know *.localhost).
     async fn get(&self, host: &str, path: &str) -> (u16, String, String) {
-        let r = self.http.get(format!("http://127.0.0.1:{}{path}", self.port)).header("host", host).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
-        let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         (status, ct, r.text().await.unwrap())
     }
 }
@@ -75,19 +95,32 @@ async fn config_json_names_this_gateways_hosts() {
     assert_eq!(status, 200);
     let c: sa_shared::config::RuntimeConfig = serde_json::from_str(&body).unwrap();
     assert_eq!(c.auth_url, format!("http://auth.sa.localhost:{}", gw.port));
-    assert_eq!(c.explorer_url, format!("http://explorer.sa.localhost:{}", gw.port));
-    assert!(c.stores.iter().any(|s| s.id == "file" && s.url == format!("http://store.sa.localhost:{}/file", gw.port)));
+    assert_eq!(
+        c.explorer_url,
+        format!("http://explorer.sa.localhost:{}", gw.port)
+    );
+    assert!(c
+        .stores
+        .iter()
+        .any(|s| s.id == "file" && s.url == format!("http://store.sa.localhost:{}/file", gw.port)));
 }
 
 #[tokio::test]
 async fn bare_host_lists_the_four_hosts() {
     let gw = Gateway::start("sa.localhost").await;
-    for host in [format!("localhost:{}", gw.port), format!("127.0.0.1:{}", gw.port), "sa.localhost".to_string()] {
+    for host in [
+        format!("localhost:{}", gw.port),
+        format!("127.0.0.1:{}", gw.port),
+        "sa.localhost".to_string(),
+    ] {
         let (status, ct, body) = gw.get(&host, "/").await;
         assert_eq!(status, 200);
         assert!(ct.starts_with("text/html"));
         for sub in ["client", "explorer", "store", "auth"] {
-            assert!(body.contains(&format!("http://{sub}.sa.localhost:{}", gw.port)), "{host}: no link to {sub}: {body}");
+            assert!(
+                body.contains(&format!("http://{sub}.sa.localhost:{}", gw.port)),
+                "{host}: no link to {sub}: {body}"
+            );
         }
     }
 }
@@ -95,7 +128,11 @@ async fn bare_host_lists_the_four_hosts() {
 #[tokio::test]
 async fn unknown_hosts_get_a_json_404() {
     let gw = Gateway::start("sa.localhost").await;
-    for host in ["nope.sa.localhost", "client.other.localhost", "evilclient.sa.localhost"] {
+    for host in [
+        "nope.sa.localhost",
+        "client.other.localhost",
+        "evilclient.sa.localhost",
+    ] {
         let (status, ct, body) = gw.get(host, "/").await;
         assert_eq!(status, 404, "{host}");
         assert!(ct.starts_with("application/json"), "{host}: {ct}");

@@ -9,13 +9,17 @@ use support::*;
 
 fn unbrotli(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    brotli::Decompressor::new(data, 4096).read_to_end(&mut out).unwrap();
+    brotli::Decompressor::new(data, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
 fn gunzip(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(data).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -26,13 +30,21 @@ async fn picks_the_sibling_by_accept_encoding() {
     let path = format!("/{WASM}");
     let original = std::fs::read(f.dist.join(WASM)).unwrap();
 
-    let br = get(&app, &path, &[("accept-encoding", "gzip, deflate, br, zstd")]).await;
+    let br = get(
+        &app,
+        &path,
+        &[("accept-encoding", "gzip, deflate, br, zstd")],
+    )
+    .await;
     assert_eq!(br.status, StatusCode::OK);
     assert_eq!(br.header("content-encoding"), "br");
     assert_eq!(br.header("content-type"), "application/wasm");
     assert_eq!(br.header("vary"), "accept-encoding");
     assert_eq!(br.header("content-length"), br.body.len().to_string());
-    assert_eq!(&br.body[..], &std::fs::read(f.dist.join(format!("{WASM}.br"))).unwrap()[..]);
+    assert_eq!(
+        &br.body[..],
+        &std::fs::read(f.dist.join(format!("{WASM}.br"))).unwrap()[..]
+    );
     assert_eq!(unbrotli(&br.body), original);
 
     let gz = get(&app, &path, &[("accept-encoding", "gzip")]).await;
@@ -73,12 +85,25 @@ async fn each_encoding_has_its_own_etag() {
     let gz = get(&app, &path, &[("accept-encoding", "gzip")]).await;
     let id = get(&app, &path, &[]).await;
     let tags = [br.header("etag"), gz.header("etag"), id.header("etag")];
-    assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2], "{tags:?}");
+    assert!(
+        tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2],
+        "{tags:?}"
+    );
 
-    let cached = get(&app, &path, &[("accept-encoding", "br"), ("if-none-match", tags[0])]).await;
+    let cached = get(
+        &app,
+        &path,
+        &[("accept-encoding", "br"), ("if-none-match", tags[0])],
+    )
+    .await;
     assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     // The identity tag doesn't validate the brotli representation.
-    let other = get(&app, &path, &[("accept-encoding", "br"), ("if-none-match", tags[2])]).await;
+    let other = get(
+        &app,
+        &path,
+        &[("accept-encoding", "br"), ("if-none-match", tags[2])],
+    )
+    .await;
     assert_eq!(other.status, StatusCode::OK);
 }
 
@@ -88,10 +113,18 @@ async fn ranges_apply_to_the_chosen_representation() {
     let app = app(&f);
     let path = format!("/{BLOB}");
     let br_bytes = std::fs::read(f.dist.join(format!("{BLOB}.br"))).unwrap();
-    let r = get(&app, &path, &[("accept-encoding", "br"), ("range", "bytes=0-9")]).await;
+    let r = get(
+        &app,
+        &path,
+        &[("accept-encoding", "br"), ("range", "bytes=0-9")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.header("content-encoding"), "br");
-    assert_eq!(r.header("content-range"), format!("bytes 0-9/{}", br_bytes.len()));
+    assert_eq!(
+        r.header("content-range"),
+        format!("bytes 0-9/{}", br_bytes.len())
+    );
     assert_eq!(&r.body[..], &br_bytes[..10]);
 }
 

@@ -14,12 +14,19 @@ async fn navigations_get_index_html() {
         ("/models/42", ""),
         ("/login?return=%2Fmodels", ""),
         ("/a/b/c/", ""),
-        ("/release-notes.v2", "text/html,application/xhtml+xml,*/*;q=0.8"),
+        (
+            "/release-notes.v2",
+            "text/html,application/xhtml+xml,*/*;q=0.8",
+        ),
     ] {
         let r = get(&app, path, &[("accept", accept)]).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         assert_eq!(&r.body[..], &index[..], "{path}");
-        assert_eq!(r.header("content-type"), "text/html; charset=utf-8", "{path}");
+        assert_eq!(
+            r.header("content-type"),
+            "text/html; charset=utf-8",
+            "{path}"
+        );
         assert_eq!(r.header("cache-control"), "no-cache", "{path}");
     }
 }
@@ -38,7 +45,11 @@ async fn missing_assets_are_404_never_html() {
         "/release-notes.v2",
     ] {
         // Even a browser that says it wants HTML gets no HTML for a script or a stylesheet.
-        let accept = if path.ends_with(".v2") { "*/*" } else { "text/html" };
+        let accept = if path.ends_with(".v2") {
+            "*/*"
+        } else {
+            "text/html"
+        };
         let r = get(&app, path, &[("accept", accept)]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(r.header("content-type"), "application/json", "{path}");
@@ -56,5 +67,8 @@ async fn existing_files_win_over_the_fallback() {
     // A symlink inside the root is an ordinary file.
     let alias = get(&app, "/data/alias.css", &[]).await;
     assert_eq!(alias.status, StatusCode::OK);
-    assert_eq!(&alias.body[..], &std::fs::read(f.dist.join(CSS)).unwrap()[..]);
+    assert_eq!(
+        &alias.body[..],
+        &std::fs::read(f.dist.join(CSS)).unwrap()[..]
+    );
 }

@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 use support::*;
 
 fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
-    csp.split(';').map(str::trim).find(|d| d.split_whitespace().next() == Some(name)).unwrap_or_else(|| panic!("no {name} in {csp}"))
+    csp.split(';')
+        .map(str::trim)
+        .find(|d| d.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no {name} in {csp}"))
 }
 
 #[tokio::test]
@@ -33,52 +36,107 @@ async fn every_response_carries_the_security_headers() {
         let r = send(&app, method, path, &[]).await;
         assert_eq!(r.status, status, "{method} {path}");
         assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(r.header("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+        assert_eq!(
+            r.header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
         assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
         let csp = r.header("content-security-policy").to_owned();
-        assert_eq!(directive(&csp, "frame-ancestors"), "frame-ancestors 'none'", "{path}");
+        assert_eq!(
+            directive(&csp, "frame-ancestors"),
+            "frame-ancestors 'none'",
+            "{path}"
+        );
         seen.push(csp);
     }
     let cached = send(&app, "GET", "/", &[("if-none-match", "*")]).await;
     assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     assert_eq!(cached.header("x-content-type-options"), "nosniff");
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "one policy for the whole app");
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "one policy for the whole app"
+    );
 }
 
 #[tokio::test]
 async fn csp_lists_the_hash_of_each_inline_script_and_nothing_looser() {
     let f = fixture();
     let app = app(&f);
-    let csp = get(&app, "/", &[]).await.header("content-security-policy").to_owned();
+    let csp = get(&app, "/", &[])
+        .await
+        .header("content-security-policy")
+        .to_owned();
     let html = std::fs::read_to_string(f.dist.join("index.html")).unwrap();
 
     // Hash the fixture's two inline scripts independently of the server's scanner.
-    let bodies: Vec<&str> = html.split("<script").skip(1).map(|s| &s[s.find('>').unwrap() + 1..s.find("</script>").unwrap()]).collect();
+    let bodies: Vec<&str> = html
+        .split("<script")
+        .skip(1)
+        .map(|s| &s[s.find('>').unwrap() + 1..s.find("</script>").unwrap()])
+        .collect();
     assert_eq!(bodies.len(), 2);
-    assert!(bodies[1].contains("import init, * as bindings"), "the Trunk bootstrap: {}", bodies[1]);
+    assert!(
+        bodies[1].contains("import init, * as bindings"),
+        "the Trunk bootstrap: {}",
+        bodies[1]
+    );
     let script_src = directive(&csp, "script-src");
     for body in bodies {
-        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
-        assert!(script_src.contains(&format!("'sha256-{hash}'")), "{script_src} lacks {hash}");
+        let hash =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
+        assert!(
+            script_src.contains(&format!("'sha256-{hash}'")),
+            "{script_src} lacks {hash}"
+        );
     }
     let sources: Vec<&str> = script_src.split_whitespace().skip(1).collect();
-    assert!(sources.contains(&"'self'") && sources.contains(&"'wasm-unsafe-eval'"), "{script_src}");
-    assert!(sources.iter().all(|s| *s == "'self'" || *s == "'wasm-unsafe-eval'" || s.starts_with("'sha256-")), "nothing looser: {script_src}");
+    assert!(
+        sources.contains(&"'self'") && sources.contains(&"'wasm-unsafe-eval'"),
+        "{script_src}"
+    );
+    assert!(
+        sources
+            .iter()
+            .all(|s| *s == "'self'" || *s == "'wasm-unsafe-eval'" || s.starts_with("'sha256-")),
+        "nothing looser: {script_src}"
+    );
     assert_eq!(directive(&csp, "object-src"), "object-src 'none'");
     assert_eq!(directive(&csp, "default-src"), "default-src 'self'");
-    assert!(!csp.contains("'unsafe-eval'") && !csp.contains(" *") && !directive(&csp, "style-src").contains("unsafe"), "{csp}");
+    assert!(
+        !csp.contains("'unsafe-eval'")
+            && !csp.contains(" *")
+            && !directive(&csp, "style-src").contains("unsafe"),
+        "{csp}"
+    );
 }
 
 #[tokio::test]
 async fn connect_src_admits_the_configured_auth_and_store_origins() {
     let f = fixture();
-    let csp = get(&app(&f), "/", &[]).await.header("content-security-policy").to_owned();
-    assert_eq!(directive(&csp, "connect-src"), "connect-src 'self' https://auth.sa.example.com https://store.sa.example.com");
+    let csp = get(&app(&f), "/", &[])
+        .await
+        .header("content-security-policy")
+        .to_owned();
+    assert_eq!(
+        directive(&csp, "connect-src"),
+        "connect-src 'self' https://auth.sa.example.com https://store.sa.example.com"
+    );
 
     let dev = sa_shared::config::RuntimeConfig::for_domain("http", "sa.localhost", Some(8080));
-    let app = sa_server::static_site::router(sa_server::static_site::Site { dir: f.dist.clone(), config: dev }).unwrap();
-    let csp = get(&app, "/", &[]).await.header("content-security-policy").to_owned();
-    assert_eq!(directive(&csp, "connect-src"), "connect-src 'self' http://auth.sa.localhost:8080 http://store.sa.localhost:8080");
+    let app = sa_server::static_site::router(sa_server::static_site::Site {
+        dir: f.dist.clone(),
+        config: dev,
+    })
+    .unwrap();
+    let csp = get(&app, "/", &[])
+        .await
+        .header("content-security-policy")
+        .to_owned();
+    assert_eq!(
+        directive(&csp, "connect-src"),
+        "connect-src 'self' http://auth.sa.localhost:8080 http://store.sa.localhost:8080"
+    );
 }
 
 /// The proof that the hashes are the ones a browser computes: Chromium boots the fixture app
@@ -117,7 +175,17 @@ async fn chromium_runs_the_bootstrap_and_blocks_injected_scripts() {
     .expect("chromium finished within 60 s")
     .expect("chromium starts");
     let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(dom.contains("data-booted=\"42\"") && dom.contains("booted 42"), "the app did not boot under the CSP:\n{dom}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!dom.contains("data-injected"), "an injected inline script ran:\n{dom}");
-    assert!(dom.contains("data-violations=\"script-src"), "the injected script was not reported as blocked:\n{dom}");
+    assert!(
+        dom.contains("data-booted=\"42\"") && dom.contains("booted 42"),
+        "the app did not boot under the CSP:\n{dom}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !dom.contains("data-injected"),
+        "an injected inline script ran:\n{dom}"
+    );
+    assert!(
+        dom.contains("data-violations=\"script-src"),
+        "the injected script was not reported as blocked:\n{dom}"
+    );
 }

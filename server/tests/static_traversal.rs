@@ -9,8 +9,14 @@ const PASSWD_MARK: &str = "root:x:0:0";
 
 fn assert_no_leak(path: &[u8], response: &str) {
     let shown = String::from_utf8_lossy(path);
-    assert!(!response.contains(SECRET), "{shown} leaked the outside file:\n{response}");
-    assert!(!response.contains(PASSWD_MARK), "{shown} leaked /etc/passwd:\n{response}");
+    assert!(
+        !response.contains(SECRET),
+        "{shown} leaked the outside file:\n{response}"
+    );
+    assert!(
+        !response.contains(PASSWD_MARK),
+        "{shown} leaked /etc/passwd:\n{response}"
+    );
 }
 
 #[tokio::test]
@@ -43,7 +49,11 @@ async fn dot_dot_in_every_spelling_is_refused() {
         let (status, response) = raw_get(addr, path).await;
         assert_no_leak(path, &response);
         assert_eq!(status, 400, "{}: {response}", String::from_utf8_lossy(path));
-        assert!(response.contains("\"bad_path\""), "{}: our JSON error, not a fallback page: {response}", String::from_utf8_lossy(path));
+        assert!(
+            response.contains("\"bad_path\""),
+            "{}: our JSON error, not a fallback page: {response}",
+            String::from_utf8_lossy(path)
+        );
     }
 }
 
@@ -51,7 +61,13 @@ async fn dot_dot_in_every_spelling_is_refused() {
 async fn raw_backslashes_and_nul_bytes_never_reach_a_file() {
     let f = fixture();
     let addr = spawn(app(&f)).await;
-    let spellings: &[&[u8]] = &[b"/..\\outside\\secret.txt", b"/..\\..\\etc\\passwd", b"/data\\..\\..\\outside/secret.txt", b"/index.html\0.js", b"/\0"];
+    let spellings: &[&[u8]] = &[
+        b"/..\\outside\\secret.txt",
+        b"/..\\..\\etc\\passwd",
+        b"/data\\..\\..\\outside/secret.txt",
+        b"/index.html\0.js",
+        b"/\0",
+    ];
     for path in spellings {
         let (status, response) = raw_get(addr, path).await;
         assert_no_leak(path, &response);
@@ -78,7 +94,10 @@ async fn symlinks_that_leave_the_root_do_not_exist() {
         assert_no_leak(path, &response);
         let shown = String::from_utf8_lossy(path);
         if status == 200 {
-            assert!(response.contains("<title>sa static fixture</title>"), "{shown}: {response}");
+            assert!(
+                response.contains("<title>sa static fixture</title>"),
+                "{shown}: {response}"
+            );
         }
         assert_eq!(got, status, "{shown}: {response}");
     }

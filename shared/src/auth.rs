@@ -36,7 +36,10 @@ pub fn can_read(roles: &[String]) -> bool {
 
 /// Whether a set of role names allows writing (`writer` or `admin`).
 pub fn can_write(roles: &[String]) -> bool {
-    roles.iter().filter_map(|r| Role::parse(r)).any(|r| r >= Role::Writer)
+    roles
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .any(|r| r >= Role::Writer)
 }
 
 /// The claims of an access token issued by sa's auth service.

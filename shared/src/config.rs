@@ -83,7 +83,10 @@ mod tests {
         let c = RuntimeConfig::for_domain("https", "sa.example.com", None);
         assert_eq!(c.auth_url, "https://auth.sa.example.com");
         assert_eq!(c.stores[0].url, "https://store.sa.example.com/file");
-        assert!(c.stores.iter().all(|s| !s.url.contains(':') || s.url.starts_with("https://")));
+        assert!(c
+            .stores
+            .iter()
+            .all(|s| !s.url.contains(':') || s.url.starts_with("https://")));
     }
 
     #[test]
@@ -91,7 +94,10 @@ mod tests {
         let c = RuntimeConfig::local_dev();
         let ids: Vec<_> = c.stores.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["file", "redis", "sql"]);
-        assert_eq!(c.store("sql").unwrap().url, "http://store.sa.localhost:8080/sql");
+        assert_eq!(
+            c.store("sql").unwrap().url,
+            "http://store.sa.localhost:8080/sql"
+        );
         let json = serde_json::to_value(&c).unwrap();
         assert_eq!(json["layout"], "standard");
     }

@@ -16,7 +16,12 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into() } }
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
     }
 }
 
@@ -33,6 +38,9 @@ mod tests {
     #[test]
     fn wire_shape() {
         let v = serde_json::to_value(ErrorBody::new("not_found", "no such model")).unwrap();
-        assert_eq!(v, serde_json::json!({"error":{"code":"not_found","message":"no such model"}}));
+        assert_eq!(
+            v,
+            serde_json::json!({"error":{"code":"not_found","message":"no such model"}})
+        );
     }
 }

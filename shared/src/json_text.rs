@@ -6,18 +6,30 @@
 pub fn explain(text: &str, msg: &str) -> String {
     if msg.contains("end of JSON input") {
         let (line, col) = line_col(text, usize::MAX);
-        return format!("Line {line}, column {col}: the text ends too early: a closing }}, ] or \" is missing.");
+        return format!(
+            "Line {line}, column {col}: the text ends too early: a closing }}, ] or \" is missing."
+        );
     }
-    let cut = msg.find(" in JSON at position ").or_else(|| msg.find(" at position "));
+    let cut = msg
+        .find(" in JSON at position ")
+        .or_else(|| msg.find(" at position "));
     let Some(i) = cut else {
         return format!("{}.", msg.trim_end_matches('.'));
     };
-    let digits: String = msg[i..].chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    let digits: String = msg[i..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
     let (line, col) = line_col(text, digits.parse().unwrap_or(usize::MAX));
     let what = &msg[..i];
     // The browser's messages are ASCII; `to_lowercase` would bring Unicode's case tables along.
     let mut what = what.chars();
-    let first = what.next().map(|c| c.to_ascii_lowercase()).map(String::from).unwrap_or_default();
+    let first = what
+        .next()
+        .map(|c| c.to_ascii_lowercase())
+        .map(String::from)
+        .unwrap_or_default();
     format!("Line {line}, column {col}: {first}{}.", what.as_str())
 }
 
@@ -71,11 +83,17 @@ mod tests {
     fn positions_become_lines_and_columns() {
         let text = "{\n  \"a\" 1}";
         assert_eq!(
-            explain(text, "Expected ':' after property name in JSON at position 8"),
+            explain(
+                text,
+                "Expected ':' after property name in JSON at position 8"
+            ),
             "Line 2, column 7: expected ':' after property name."
         );
         assert_eq!(
-            explain("{\"name\": \"Pump station\",", "Expected double-quoted property name in JSON at position 24 (line 1 column 25)"),
+            explain(
+                "{\"name\": \"Pump station\",",
+                "Expected double-quoted property name in JSON at position 24 (line 1 column 25)"
+            ),
             "Line 1, column 25: expected double-quoted property name."
         );
     }
@@ -90,11 +108,17 @@ mod tests {
 
     #[test]
     fn messages_without_a_position_pass_through() {
-        assert_eq!(explain("abc", "Unexpected token 'a', \"abc\" is not valid JSON"), "Unexpected token 'a', \"abc\" is not valid JSON.");
+        assert_eq!(
+            explain("abc", "Unexpected token 'a', \"abc\" is not valid JSON"),
+            "Unexpected token 'a', \"abc\" is not valid JSON."
+        );
     }
 
     #[test]
     fn whitespace_goes_but_strings_keep_theirs() {
-        assert_eq!(without_space("{ \"a b\" : [ 1, 2 ],\n \"c\\\" d\": null }"), "{\"a b\":[1,2],\"c\\\" d\":null}");
+        assert_eq!(
+            without_space("{ \"a b\" : [ 1, 2 ],\n \"c\\\" d\": null }"),
+            "{\"a b\":[1,2],\"c\\\" d\":null}"
+        );
     }
 }

@@ -77,8 +77,15 @@ mod tests {
 
     #[test]
     fn last_page_has_null_cursor() {
-        let p = SummaryPage { items: vec![], next: None, total: 0 };
-        assert_eq!(serde_json::to_value(p).unwrap(), json!({"items":[],"next":null,"total":0}));
+        let p = SummaryPage {
+            items: vec![],
+            next: None,
+            total: 0,
+        };
+        assert_eq!(
+            serde_json::to_value(p).unwrap(),
+            json!({"items":[],"next":null,"total":0})
+        );
     }
 
     #[test]

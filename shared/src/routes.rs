@@ -20,10 +20,26 @@ pub struct HostRoute {
 }
 
 pub const HOSTS: &[HostRoute] = &[
-    HostRoute { sub: "client", service: Service::Client, gateway: "sacl/sa-client-gateway" },
-    HostRoute { sub: "explorer", service: Service::Explorer, gateway: "saex/sa-explorer-gateway" },
-    HostRoute { sub: "store", service: Service::Store, gateway: "sasv/sa-gateway" },
-    HostRoute { sub: "auth", service: Service::Auth, gateway: "agate/auth-gateway" },
+    HostRoute {
+        sub: "client",
+        service: Service::Client,
+        gateway: "sacl/sa-client-gateway",
+    },
+    HostRoute {
+        sub: "explorer",
+        service: Service::Explorer,
+        gateway: "saex/sa-explorer-gateway",
+    },
+    HostRoute {
+        sub: "store",
+        service: Service::Store,
+        gateway: "sasv/sa-gateway",
+    },
+    HostRoute {
+        sub: "auth",
+        service: Service::Auth,
+        gateway: "agate/auth-gateway",
+    },
 ];
 
 /// Storage backends.
@@ -63,11 +79,39 @@ pub struct StoreRoute {
 
 /// Matched in order; the first prefix that matches wins.
 pub const STORE_ROUTES: &[StoreRoute] = &[
-    StoreRoute { id: "file", title: "File", prefix: "/file/", strip_prefix: true, backend: Backend::File, k8s_service: "store-file" },
-    StoreRoute { id: "redis", title: "Redis", prefix: "/redis/", strip_prefix: true, backend: Backend::Redis, k8s_service: "store-redis" },
-    StoreRoute { id: "sql", title: "PostgreSQL", prefix: "/sql/", strip_prefix: true, backend: Backend::Postgres, k8s_service: "store-sql" },
+    StoreRoute {
+        id: "file",
+        title: "File",
+        prefix: "/file/",
+        strip_prefix: true,
+        backend: Backend::File,
+        k8s_service: "store-file",
+    },
+    StoreRoute {
+        id: "redis",
+        title: "Redis",
+        prefix: "/redis/",
+        strip_prefix: true,
+        backend: Backend::Redis,
+        k8s_service: "store-redis",
+    },
+    StoreRoute {
+        id: "sql",
+        title: "PostgreSQL",
+        prefix: "/sql/",
+        strip_prefix: true,
+        backend: Backend::Postgres,
+        k8s_service: "store-sql",
+    },
     // The original URLs keep working: `/api/…` without a prefix is the file store.
-    StoreRoute { id: "file", title: "File", prefix: "/api/", strip_prefix: false, backend: Backend::File, k8s_service: "store-file" },
+    StoreRoute {
+        id: "file",
+        title: "File",
+        prefix: "/api/",
+        strip_prefix: false,
+        backend: Backend::File,
+        k8s_service: "store-file",
+    },
 ];
 
 /// The host part of a `Host` header without its `:port`, lower-cased.
@@ -76,7 +120,13 @@ pub fn host_without_port(host: &str) -> String {
         // IPv6 literal: keep the brackets' content only.
         rest.split(']').next().unwrap_or(rest)
     } else {
-        host.rsplit_once(':').map_or(host, |(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { host })
+        host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
     };
     h.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -90,10 +140,17 @@ pub fn service_for_host(host: &str, domain: &str) -> Option<Service> {
 
 /// The store route for a path on the store host, and the path the store instance sees.
 pub fn store_route(path: &str) -> Option<(&'static StoreRoute, String)> {
-    STORE_ROUTES.iter().find(|r| path.starts_with(r.prefix)).map(|r| {
-        let rest = if r.strip_prefix { &path[r.prefix.len() - 1..] } else { path };
-        (r, rest.to_string())
-    })
+    STORE_ROUTES
+        .iter()
+        .find(|r| path.starts_with(r.prefix))
+        .map(|r| {
+            let rest = if r.strip_prefix {
+                &path[r.prefix.len() - 1..]
+            } else {
+                path
+            };
+            (r, rest.to_string())
+        })
 }
 
 #[cfg(test)]
@@ -102,11 +159,23 @@ mod tests {
 
     #[test]
     fn host_matching_ignores_port_and_case() {
-        assert_eq!(service_for_host("client.sa.localhost:8080", "sa.localhost"), Some(Service::Client));
-        assert_eq!(service_for_host("STORE.sa.localhost", "sa.localhost"), Some(Service::Store));
+        assert_eq!(
+            service_for_host("client.sa.localhost:8080", "sa.localhost"),
+            Some(Service::Client)
+        );
+        assert_eq!(
+            service_for_host("STORE.sa.localhost", "sa.localhost"),
+            Some(Service::Store)
+        );
         assert_eq!(service_for_host("sa.localhost:8080", "sa.localhost"), None);
-        assert_eq!(service_for_host("evil-client.sa.localhost", "sa.localhost"), None);
-        assert_eq!(service_for_host("x.client.sa.localhost", "sa.localhost"), None);
+        assert_eq!(
+            service_for_host("evil-client.sa.localhost", "sa.localhost"),
+            None
+        );
+        assert_eq!(
+            service_for_host("x.client.sa.localhost", "sa.localhost"),
+            None
+        );
     }
 
     #[test]

@@ -8,7 +8,11 @@ use std::{
 
 use anyhow::{Context, Result};
 
-use crate::{compress::precompress_dir, progress::{note, step}, tools::Toolchain};
+use crate::{
+    compress::precompress_dir,
+    progress::{note, step},
+    tools::Toolchain,
+};
 
 struct App {
     name: &'static str,
@@ -19,12 +23,28 @@ struct App {
 }
 
 const APPS: &[App] = &[
-    App { name: "client", trunk_dir: ".", target: "client/index.html" },
-    App { name: "explorer", trunk_dir: "explorer", target: "index.html" },
+    App {
+        name: "client",
+        trunk_dir: ".",
+        target: "client/index.html",
+    },
+    App {
+        name: "explorer",
+        trunk_dir: "explorer",
+        target: "index.html",
+    },
 ];
 
 /// Inputs of both apps: the explorer is inside the client, and both use shared/ and style/.
-const INPUTS: &[&str] = &["client", "explorer", "shared", "style", "Cargo.toml", "Cargo.lock", "Trunk.toml"];
+const INPUTS: &[&str] = &[
+    "client",
+    "explorer",
+    "shared",
+    "style",
+    "Cargo.toml",
+    "Cargo.lock",
+    "Trunk.toml",
+];
 
 /// How the apps' wasm is compiled, on top of the release profile (size first, STYLE.md).
 ///
@@ -34,7 +54,8 @@ const INPUTS: &[&str] = &["client", "explorer", "shared", "style", "Cargo.toml",
 /// unstable options of the one toolchain, enabled by RUSTC_BOOTSTRAP for this build only.
 /// A panic still stops the app, as `panic = "abort"` did, but without a message in the console.
 /// `--cfg erase_components` is Leptos' type erasure (also in .cargo/config.toml).
-const SIZE_RUSTFLAGS: &str = "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
+const SIZE_RUSTFLAGS: &str =
+    "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
 const BUILD_STD: &str = "std,panic_abort";
 /// Its own target dir, so `trunk serve` and `cargo check` (other flags) don't evict it.
 const WASM_TARGET_DIR: &str = "target/wasm-size";
@@ -42,7 +63,10 @@ const WASM_TARGET_DIR: &str = "target/wasm-size";
 fn size_env(cmd: &mut Command, root: &Path) {
     cmd.env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_UNSTABLE_BUILD_STD", BUILD_STD)
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", SIZE_RUSTFLAGS)
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            SIZE_RUSTFLAGS,
+        )
         .env("CARGO_TARGET_DIR", root.join(WASM_TARGET_DIR));
 }
 
@@ -51,26 +75,46 @@ pub fn build_all(root: &Path, tc: &Toolchain) -> Result<()> {
     let mut fetched = false;
     for app in APPS {
         let dist = root.join("dist").join(app.name);
-        let stamp_file = root.join("target/xtask").join(format!("{}.stamp", app.name));
-        if dist.join("index.html").is_file() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+        let stamp_file = root
+            .join("target/xtask")
+            .join(format!("{}.stamp", app.name));
+        if dist.join("index.html").is_file()
+            && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
+        {
             note(&format!("{}: up to date in {}", app.name, dist.display()));
             continue;
         }
         if tc.build_std && !fetched {
             // Trunk builds offline, so std's own dependencies must be in the cargo cache first.
-            step("fetching the crates std is built from (cargo fetch)", || {
-                let mut cmd = tc.command("cargo");
-                cmd.current_dir(root).args(["fetch", "--target", "wasm32-unknown-unknown"]);
-                size_env(&mut cmd, root);
-                crate::run(&mut cmd)
-            })?;
+            step(
+                "fetching the crates std is built from (cargo fetch)",
+                || {
+                    let mut cmd = tc.command("cargo");
+                    cmd.current_dir(root)
+                        .args(["fetch", "--target", "wasm32-unknown-unknown"]);
+                    size_env(&mut cmd, root);
+                    crate::run(&mut cmd)
+                },
+            )?;
             fetched = true;
         }
-        step(&format!("building the {} app (trunk build --release --offline)", app.name), || build_one(root, tc, app))?;
+        step(
+            &format!(
+                "building the {} app (trunk build --release --offline)",
+                app.name
+            ),
+            || build_one(root, tc, app),
+        )?;
         if let Some(terser) = &tc.terser {
-            step(&format!("minifying dist/{}'s JS glue (terser)", app.name), || minify_js(&dist, terser))?;
+            step(
+                &format!("minifying dist/{}'s JS glue (terser)", app.name),
+                || minify_js(&dist, terser),
+            )?;
         }
-        step(&format!("precompressing dist/{} (.br, .gz)", app.name), || precompress_dir(&dist))?;
+        step(
+            &format!("precompressing dist/{} (.br, .gz)", app.name),
+            || precompress_dir(&dist),
+        )?;
         std::fs::create_dir_all(stamp_file.parent().unwrap_or(root))?;
         std::fs::write(&stamp_file, &stamp)?;
     }
@@ -82,7 +126,8 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App) -> Result<()> {
     let mut target = PathBuf::from(app.target);
     if !tc.wasm_opt {
         // Trunk has no switch to skip wasm-opt; the index.html attribute decides.
-        let html = std::fs::read_to_string(dir.join(app.target))?.replace("data-wasm-opt=\"z\"", "data-wasm-opt=\"0\"");
+        let html = std::fs::read_to_string(dir.join(app.target))?
+            .replace("data-wasm-opt=\"z\"", "data-wasm-opt=\"0\"");
         target = target.with_file_name(".index-no-wasm-opt.html");
         std::fs::write(dir.join(&target), html)?;
     }
@@ -112,7 +157,12 @@ fn minify_js(dist: &Path, terser: &Path) -> Result<()> {
             continue;
         }
         let before = sri(&std::fs::read(&path)?);
-        crate::run(Command::new(terser).arg(&path).args(["--module", "--compress", "--mangle", "-o"]).arg(&path))?;
+        crate::run(
+            Command::new(terser)
+                .arg(&path)
+                .args(["--module", "--compress", "--mangle", "-o"])
+                .arg(&path),
+        )?;
         let after = sri(&std::fs::read(&path)?);
         if index.contains(&before) {
             index = index.replace(&before, &after);
@@ -126,7 +176,10 @@ fn minify_js(dist: &Path, terser: &Path) -> Result<()> {
 fn sri(bytes: &[u8]) -> String {
     use base64::Engine;
     use sha2::Digest;
-    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)))
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    )
 }
 
 fn fingerprint(root: &Path, tc: &Toolchain) -> Result<String> {
@@ -135,7 +188,9 @@ fn fingerprint(root: &Path, tc: &Toolchain) -> Result<String> {
     tc.build_std.hash(&mut h);
     tc.terser.is_some().hash(&mut h);
     (SIZE_RUSTFLAGS, BUILD_STD).hash(&mut h);
-    std::fs::read(root.join(".cargo/config.toml")).ok().hash(&mut h);
+    std::fs::read(root.join(".cargo/config.toml"))
+        .ok()
+        .hash(&mut h);
     for input in INPUTS {
         hash_tree(&root.join(input), &mut h)?;
     }
@@ -148,11 +203,18 @@ fn hash_tree(path: &Path, h: &mut DefaultHasher) -> Result<()> {
         Err(_) => return Ok(()),
     };
     if meta.is_dir() {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if matches!(name, "target" | "dist" | "node_modules") || name.starts_with('.') {
             return Ok(());
         }
-        let mut entries: Vec<_> = std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         for e in entries {
             hash_tree(&e, h)?;

@@ -11,7 +11,10 @@ pub fn precompress_dir(dir: &Path) -> Result<()> {
             precompress_dir(&path)?;
             continue;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name.ends_with(".br") || name.ends_with(".gz") || name.starts_with('.') {
             continue;
         }
@@ -20,7 +23,11 @@ pub fn precompress_dir(dir: &Path) -> Result<()> {
         gz.write_all(&data)?;
         fs::write(path.with_file_name(format!("{name}.gz")), gz.finish()?)?;
         let mut br = Vec::new();
-        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
         brotli::BrotliCompress(&mut &data[..], &mut br, &params)?;
         fs::write(path.with_file_name(format!("{name}.br")), br)?;
     }

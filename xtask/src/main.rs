@@ -53,15 +53,24 @@ fn main() -> Result<()> {
 
 fn workspace_root() -> Result<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    Ok(dir.parent().context("xtask has no parent directory")?.to_path_buf())
+    Ok(dir
+        .parent()
+        .context("xtask has no parent directory")?
+        .to_path_buf())
 }
 
 fn dev(root: &std::path::Path, args: &[String]) -> Result<()> {
     let toolchain = tools::ensure_wasm_toolchain(root)?;
     apps::build_all(root, &toolchain)?;
-    step("building sa-server", || run(Command::new("cargo").args(["build", "--quiet", "-p", "sa-server"])))?;
+    step("building sa-server", || {
+        run(Command::new("cargo").args(["build", "--quiet", "-p", "sa-server"]))
+    })?;
     println!("==> starting sa-server dev (Ctrl-C stops it)");
-    let status = Command::new(root.join("target/debug/sa-server")).arg("dev").args(args).status().context("starting sa-server")?;
+    let status = Command::new(root.join("target/debug/sa-server"))
+        .arg("dev")
+        .args(args)
+        .status()
+        .context("starting sa-server")?;
     if !status.success() {
         bail!("sa-server dev exited with {status}");
     }
@@ -76,18 +85,25 @@ fn test(root: &std::path::Path, args: &[String]) -> Result<()> {
     cmd.args(["test", "--no-fail-fast"]).args(args);
     cmd.env("SA_DIST", root.join("dist"));
     cmd.env("PATH", toolchain.path_env());
-    step("running the test suite (unit, integration, browser, manifests)", || run(&mut cmd))
+    step(
+        "running the test suite (unit, integration, browser, manifests)",
+        || run(&mut cmd),
+    )
 }
 
 fn build(root: &std::path::Path) -> Result<()> {
     let toolchain = tools::ensure_wasm_toolchain(root)?;
     apps::build_all(root, &toolchain)?;
-    step("building sa-server (profile server)", || run(Command::new("cargo").args(["build", "--profile", "server", "-p", "sa-server"])))
+    step("building sa-server (profile server)", || {
+        run(Command::new("cargo").args(["build", "--profile", "server", "-p", "sa-server"]))
+    })
 }
 
 /// Runs a command to completion; its output goes to the terminal.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
     if !status.success() {
         bail!("{:?} failed with {status}", cmd);
     }

@@ -40,11 +40,17 @@ pub fn explain(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String
 /// Server messages are written lower-case, to be embedded; shown alone they read as sentences.
 fn sentence(s: &str) -> String {
     let s = capitalise(s.trim());
-    if s.ends_with(['.', '!', '?', ')']) { s } else { format!("{s}.") }
+    if s.ends_with(['.', '!', '?', ')']) {
+        s
+    } else {
+        format!("{s}.")
+    }
 }
 
 fn explain_raw(err: &ApiError, doing: Doing, store_name: Option<&str>) -> String {
-    let place = store_name.map(|s| format!("the {s} store")).unwrap_or_else(|| "the server".to_string());
+    let place = store_name
+        .map(|s| format!("the {s} store"))
+        .unwrap_or_else(|| "the server".to_string());
     match (err.status, doing) {
         (0, _) if err.is_network() => format!(
             "Could not reach {place}. Check your network connection, then try again. If other sites work, {place} may be down."

@@ -16,12 +16,18 @@ pub struct ModalControl {
 
 impl ModalControl {
     pub fn new(dialog: NodeRef<html::Dialog>, open: RwSignal<bool>) -> Self {
-        let c = ModalControl { dialog, open, opener: StoredValue::new_local(None) };
+        let c = ModalControl {
+            dialog,
+            open,
+            opener: StoredValue::new_local(None),
+        };
         Effect::new(move |_| {
             let Some(d) = dialog.get() else { return };
             if open.get() {
                 if !d.open() {
-                    let active = document().active_element().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                    let active = document()
+                        .active_element()
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
                     c.opener.set_value(active);
                     let _ = d.show_modal();
                 }
@@ -95,7 +101,8 @@ pub fn Modal(
     }
 }
 
-const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), \
+const FOCUSABLE: &str =
+    "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), \
     select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
 
 /// Keeps Tab and Shift+Tab inside `dialog`: a modal `<dialog>` makes the page behind it inert,
@@ -104,7 +111,9 @@ pub fn trap_tab(dialog: &web_sys::Element, ev: &web_sys::KeyboardEvent) {
     if ev.key() != "Tab" {
         return;
     }
-    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else { return };
+    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
+        return;
+    };
     let focusable: Vec<web_sys::HtmlElement> = (0..list.length())
         .filter_map(|i| list.item(i))
         .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
@@ -116,8 +125,14 @@ pub fn trap_tab(dialog: &web_sys::Element, ev: &web_sys::KeyboardEvent) {
         return;
     };
     let active = document().active_element();
-    let is = |e: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>());
-    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)) && a != dialog);
+    let is = |e: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>())
+    };
+    let inside = active
+        .as_ref()
+        .is_some_and(|a| dialog.contains(Some(a)) && a != dialog);
     if ev.shift_key() && (is(first) || !inside) {
         ev.prevent_default();
         let _ = last.focus();

@@ -27,7 +27,11 @@ pub fn RequireUser(session: Session, children: ChildrenFn) -> impl IntoView {
                 }
                 .into_any();
             }
-            let here = format!("{}{}", location.path_untracked(), location.search_untracked());
+            let here = format!(
+                "{}{}",
+                location.path_untracked(),
+                location.search_untracked()
+            );
             let target = format!("/login?return={}", encode(&here));
             // After this render, not during it: navigating rebuilds the page being rendered.
             leptos::task::spawn_local(async move { location.replace(&target) });

@@ -38,7 +38,9 @@ fn Users(session: Session) -> impl IntoView {
 
     let confirm_delete = move |_| {
         delete_open.set(false);
-        let Some(user) = to_delete.get_untracked() else { return };
+        let Some(user) = to_delete.get_untracked() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             match auth_api::delete_user(session, &user.id).await {
                 Ok(()) => {
@@ -91,11 +93,19 @@ fn Users(session: Session) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(session: Session, user: UserView, notice: RwSignal<Option<Result<String, String>>>, on_delete: Callback<UserView>) -> impl IntoView {
+fn UserRow(
+    session: Session,
+    user: UserView,
+    notice: RwSignal<Option<Result<String, String>>>,
+    on_delete: Callback<UserView>,
+) -> impl IntoView {
     let current = RwSignal::new(best_role(&user.roles).to_string());
     let saved = RwSignal::new(current.get_untracked());
     let busy = RwSignal::new(false);
-    let is_me = session.user().map(|me| me.id == user.id || me.name == user.username).unwrap_or(false);
+    let is_me = session
+        .user()
+        .map(|me| me.id == user.id || me.name == user.username)
+        .unwrap_or(false);
     let select_id = format!("role-{}", user.username);
     let name = user.username.clone();
     let id = user.id.clone();

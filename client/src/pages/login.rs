@@ -26,13 +26,17 @@ pub enum ReturnTo {
 /// Reads `?return=`: a path in this app, or a URL on the client or explorer host. Anything
 /// else is ignored.
 pub fn return_target(config: &RuntimeConfig, raw: Option<&str>) -> ReturnTo {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return ReturnTo::Here("/".into()) };
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return ReturnTo::Here("/".into());
+    };
     if raw.starts_with('/') && !raw.starts_with("//") && !raw.starts_with("/\\") {
         return ReturnTo::Here(raw.to_string());
     }
     for origin in [&config.client_url, &config.explorer_url] {
         let under = raw == origin.as_str()
-            || raw.strip_prefix(origin.as_str()).is_some_and(|rest| rest.starts_with(['/', '?', '#']));
+            || raw
+                .strip_prefix(origin.as_str())
+                .is_some_and(|rest| rest.starts_with(['/', '?', '#']));
         if under {
             return if origin == &config.client_url {
                 ReturnTo::Here(raw[origin.len()..].to_string()).normalised()
@@ -56,7 +60,8 @@ impl ReturnTo {
 #[component]
 pub fn LoginPage(session: Session) -> impl IntoView {
     let loc = use_location();
-    let target = Memo::new(move |_| return_target(&session.config(), loc.query("return").as_deref()));
+    let target =
+        Memo::new(move |_| return_target(&session.config(), loc.query("return").as_deref()));
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -81,7 +86,10 @@ pub fn LoginPage(session: Session) -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let credentials = Credentials { username: username.get_untracked().trim().to_string(), password: password.get_untracked() };
+        let credentials = Credentials {
+            username: username.get_untracked().trim().to_string(),
+            password: password.get_untracked(),
+        };
         if credentials.username.is_empty() || credentials.password.is_empty() {
             error.set(Some("Enter your username and your password.".into()));
             return;

@@ -8,16 +8,15 @@ use sa_shared::web::{
 };
 use sa_shared::{
     config::StoreEntry,
-    web::{doc::Doc, http::ApiError, session::Session, store_api::{self, Fetched}},
+    web::{
+        doc::Doc,
+        http::ApiError,
+        session::Session,
+        store_api::{self, Fetched},
+    },
 };
 
-use crate::{
-    components::{
-        explain,
-        Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser,
-    },
-    
-};
+use crate::components::{explain, Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser};
 
 #[component]
 pub fn ModelPage(session: Session, store_id: String, id: String) -> impl IntoView {
@@ -110,11 +109,19 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     let delete_open = RwSignal::new(false);
 
     let store_name = move || store.with_value(|s| s.name.clone());
-    let fail = move |e: ApiError| status.set(Status::Error(explain(&e, Doing::Writing, Some(&store_name()))));
+    let fail = move |e: ApiError| {
+        status.set(Status::Error(explain(
+            &e,
+            Doing::Writing,
+            Some(&store_name()),
+        )))
+    };
 
     // Saves `doc` over the version with `tag`; on 412 fetches theirs and asks.
     let save_with = move |tag: String| {
-        let Ok(doc) = checked.get_untracked() else { return };
+        let Ok(doc) = checked.get_untracked() else {
+            return;
+        };
         busy.set(true);
         status.set(Status::None);
         leptos::task::spawn_local(async move {
@@ -147,12 +154,17 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
             saved_text.set(t);
             saved_doc.set(latest.doc);
             etag.set(latest.etag);
-            status.set(Status::Info("Loaded the newer version. Your edit was discarded.".into()));
+            status.set(Status::Info(
+                "Loaded the newer version. Your edit was discarded.".into(),
+            ));
         }
         conflict_open.set(false);
     };
     let overwrite = move |_| {
-        let tag = theirs.get_untracked().map(|t| t.etag).unwrap_or_else(|| etag.get_untracked());
+        let tag = theirs
+            .get_untracked()
+            .map(|t| t.etag)
+            .unwrap_or_else(|| etag.get_untracked());
         conflict_open.set(false);
         save_with(tag);
     };
@@ -174,7 +186,11 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("s") {
             ev.prevent_default();
-            if !read_only.get_untracked() && dirty.get_untracked() && checked.with_untracked(|c| c.is_ok()) && !busy.get_untracked() {
+            if !read_only.get_untracked()
+                && dirty.get_untracked()
+                && checked.with_untracked(|c| c.is_ok())
+                && !busy.get_untracked()
+            {
                 save();
             }
         }

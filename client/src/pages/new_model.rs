@@ -3,12 +3,10 @@ use leptos::prelude::*;
 use sa_shared::web::url::{encode, use_location};
 use sa_shared::web::{doc::Doc, session::Session, store_api};
 
-use crate::{
-    components::{explain, Doing, ErrorNotice, JsonEditor, RequireUser},
+use crate::components::{explain, Doing, ErrorNotice, JsonEditor, RequireUser};
 
-};
-
-const TEMPLATE: &str = "{\n  \"name\": \"Untitled model\",\n  \"description\": \"\",\n  \"elements\": []\n}";
+const TEMPLATE: &str =
+    "{\n  \"name\": \"Untitled model\",\n  \"description\": \"\",\n  \"elements\": []\n}";
 
 #[component]
 pub fn NewModelPage(session: Session) -> impl IntoView {
@@ -33,7 +31,9 @@ fn NewModel(session: Session) -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(doc) = checked.get_untracked() else {
-            error.set(Some("Fix the JSON first: the line under the editor says where it breaks.".into()));
+            error.set(Some(
+                "Fix the JSON first: the line under the editor says where it breaks.".into(),
+            ));
             return;
         };
         let Some(store) = session.config().store(&store_id.get_untracked()).cloned() else {
@@ -44,7 +44,11 @@ fn NewModel(session: Session) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             match store_api::create(session, &store, &doc).await {
-                Ok(created) => loc.navigate(&format!("/models/{}/{}", encode(&store.id), encode(&created.id))),
+                Ok(created) => loc.navigate(&format!(
+                    "/models/{}/{}",
+                    encode(&store.id),
+                    encode(&created.id)
+                )),
                 Err(e) => {
                     busy.set(false);
                     error.set(Some(explain(&e, Doing::Writing, Some(&store.name))));

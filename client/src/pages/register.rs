@@ -19,7 +19,10 @@ pub fn username_problem(name: &str) -> Option<String> {
     if name.chars().count() > 32 {
         return Some("At most 32 characters.".into());
     }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         return Some("Only letters, digits, dots, dashes and underscores.".into());
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -30,7 +33,10 @@ pub fn username_problem(name: &str) -> Option<String> {
 
 pub fn password_problem(password: &str, username: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD {
-        return Some(format!("At least {MIN_PASSWORD} characters ({} so far).", password.chars().count()));
+        return Some(format!(
+            "At least {MIN_PASSWORD} characters ({} so far).",
+            password.chars().count()
+        ));
     }
     if !username.trim().is_empty() && lowercase(password).contains(&lowercase(username.trim())) {
         return Some("Must not contain your username.".into());
@@ -54,17 +60,27 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
     let confirm_problem = Memo::new(move |_| {
         (confirm.get() != password.get()).then(|| "Does not match the password.".to_string())
     });
-    let shown = move |i: usize, p: Memo<Option<String>>| move || if touched.get()[i] { p.get() } else { None };
+    let shown = move |i: usize, p: Memo<Option<String>>| {
+        move || if touched.get()[i] { p.get() } else { None }
+    };
     let touch = move |i: usize| move |_| touched.update(|t| t[i] = true);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         touched.set([true; 3]);
-        if user_problem.get_untracked().is_some() || pass_problem.get_untracked().is_some() || confirm_problem.get_untracked().is_some() {
-            error.set(Some("Fix the fields marked above, then create the account.".into()));
+        if user_problem.get_untracked().is_some()
+            || pass_problem.get_untracked().is_some()
+            || confirm_problem.get_untracked().is_some()
+        {
+            error.set(Some(
+                "Fix the fields marked above, then create the account.".into(),
+            ));
             return;
         }
-        let credentials = Credentials { username: username.get_untracked().trim().to_string(), password: password.get_untracked() };
+        let credentials = Credentials {
+            username: username.get_untracked().trim().to_string(),
+            password: password.get_untracked(),
+        };
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -75,7 +91,10 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(()) => loc.navigate("/?welcome=1"),
-                Err(e) if e.status == 409 => error.set(Some(format!("The username “{}” is taken. Choose another one.", credentials.username))),
+                Err(e) if e.status == 409 => error.set(Some(format!(
+                    "The username “{}” is taken. Choose another one.",
+                    credentials.username
+                ))),
                 Err(e) => error.set(Some(explain(&e, Doing::SigningIn, None))),
             }
         });

@@ -17,7 +17,6 @@ use sa_shared::{
 use crate::{
     app::mark,
     components::{explain, relative_time, Doing, ErrorNotice, Loading, RequireUser},
-
 };
 
 /// The most models read per store for this page: enough to find one by typing part of its name,
@@ -120,7 +119,9 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
         let f = lowercase(filter.get().trim());
         rows.with_value(|rows| {
             rows.iter()
-                .filter(|(_, m)| f.is_empty() || lowercase(&m.name).contains(&f) || m.id.starts_with(&f))
+                .filter(|(_, m)| {
+                    f.is_empty() || lowercase(&m.name).contains(&f) || m.id.starts_with(&f)
+                })
                 .cloned()
                 .collect::<Vec<_>>()
         })

@@ -186,13 +186,8 @@ pub fn Actions(
         Notice::Error(e) if editing.get() => Some(e),
         _ => None,
     });
-    let pretty = move || {
-        loaded.with_untracked(|l| {
-            l.as_ref()
-                .map(|l| l.doc.pretty())
-                .unwrap_or_default()
-        })
-    };
+    let pretty =
+        move || loaded.with_untracked(|l| l.as_ref().map(|l| l.doc.pretty()).unwrap_or_default());
     let writer = move || ctx.session.can_write();
     let has_targets = !targets.is_empty();
     let pick = ctx

@@ -15,7 +15,7 @@ use sa_shared::{
 
 use crate::{
     components::actions::{Actions, Editor},
-        state::{is_outage, Ctx, StoreSlot},
+    state::{is_outage, Ctx, StoreSlot},
 };
 
 /// Children shown per "show more" step.
@@ -41,7 +41,11 @@ pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
     let own_id = tab.entry.id.clone();
     let model = Memo::new(move |_| {
         let here = ctx.active_id().as_deref() == Some(own_id.as_str());
-        if here { ctx.nav.model.get() } else { None }
+        if here {
+            ctx.nav.model.get()
+        } else {
+            None
+        }
     });
     view! {
         <div class="model-pane">

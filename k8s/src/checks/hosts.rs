@@ -35,7 +35,13 @@ pub fn vs_gateway_refs(vs: &Value) -> Vec<String> {
         .iter()
         .filter_map(Value::as_str)
         .filter(|g| *g != "mesh")
-        .map(|g| if g.contains('/') { g.to_string() } else { format!("{}/{g}", namespace(vs)) })
+        .map(|g| {
+            if g.contains('/') {
+                g.to_string()
+            } else {
+                format!("{}/{g}", namespace(vs))
+            }
+        })
         .collect()
 }
 
@@ -56,7 +62,8 @@ pub fn one_gateway_per_host(m: &Manifests) -> Vec<String> {
 
 /// Every VirtualService names Gateways that exist and that serve the VirtualService's hosts.
 pub fn gateway_refs_resolve(m: &Manifests) -> Vec<String> {
-    let gateways: BTreeMap<String, &Value> = m.of_kind("Gateway").map(|g| (gateway_id(g), g)).collect();
+    let gateways: BTreeMap<String, &Value> =
+        m.of_kind("Gateway").map(|g| (gateway_id(g), g)).collect();
     let mut problems = Vec::new();
     for vs in m.of_kind("VirtualService") {
         let refs = vs_gateway_refs(vs);
@@ -65,13 +72,19 @@ pub fn gateway_refs_resolve(m: &Manifests) -> Vec<String> {
         }
         for r in refs {
             let Some(gw) = gateways.get(&r) else {
-                problems.push(format!("{} references Gateway {r}, which is not in the render", describe(vs)));
+                problems.push(format!(
+                    "{} references Gateway {r}, which is not in the render",
+                    describe(vs)
+                ));
                 continue;
             };
             let served = gateway_hosts(gw);
             for h in array(&vs["spec"]["hosts"]).iter().filter_map(Value::as_str) {
                 if !served.contains(h) {
-                    problems.push(format!("{}: host {h} is not served by its Gateway {r}", describe(vs)));
+                    problems.push(format!(
+                        "{}: host {h} is not served by its Gateway {r}",
+                        describe(vs)
+                    ));
                 }
             }
         }
@@ -84,7 +97,8 @@ fn host_problem(h: &str) -> Option<&'static str> {
         Some("contains `*` (it would catch every host)")
     } else if h.contains(':') {
         Some("carries a port (Istio matches hosts without ports)")
-    } else if h.is_empty() || h != h.to_ascii_lowercase() || h.starts_with('.') || h.ends_with('.') {
+    } else if h.is_empty() || h != h.to_ascii_lowercase() || h.starts_with('.') || h.ends_with('.')
+    {
         Some("is not a lower-case DNS name")
     } else {
         None
@@ -112,7 +126,10 @@ pub fn hosts_have_no_port_or_wildcard(m: &Manifests) -> Vec<String> {
         }
     }
     for cert in m.of_kind("Certificate") {
-        for h in array(&cert["spec"]["dnsNames"]).iter().filter_map(Value::as_str) {
+        for h in array(&cert["spec"]["dnsNames"])
+            .iter()
+            .filter_map(Value::as_str)
+        {
             check(cert, h);
         }
     }
@@ -123,7 +140,9 @@ pub fn hosts_have_no_port_or_wildcard(m: &Manifests) -> Vec<String> {
 /// cert-manager Certificate in the ingress namespace plus a port-80 server that only redirects.
 pub fn gateway_ports_fit_scheme(m: &Manifests) -> Vec<String> {
     let Some((_, scheme)) = m.public() else {
-        return vec!["ConfigMap sa/sa-public with SA_DOMAIN and SA_PUBLIC_SCHEME is missing".into()];
+        return vec![
+            "ConfigMap sa/sa-public with SA_DOMAIN and SA_PUBLIC_SCHEME is missing".into(),
+        ];
     };
     let certs: Vec<&Value> = m.of_kind("Certificate").collect();
     let mut problems = Vec::new();
@@ -140,8 +159,11 @@ pub fn gateway_ports_fit_scheme(m: &Manifests) -> Vec<String> {
             let port = s["port"]["number"].as_u64().unwrap_or(0);
             let protocol = s["port"]["protocol"].as_str().unwrap_or("");
             let tls = &s["tls"];
-            let server_hosts: BTreeSet<String> =
-                array(&s["hosts"]).iter().filter_map(Value::as_str).map(|h| bare_host(h).to_string()).collect();
+            let server_hosts: BTreeSet<String> = array(&s["hosts"])
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|h| bare_host(h).to_string())
+                .collect();
             match (scheme.as_str(), port, protocol) {
                 ("http", 80, "HTTP") if tls.is_null() => {}
                 ("https", 80, "HTTP") if tls["httpsRedirect"] == true => {
@@ -179,7 +201,9 @@ pub fn gateway_ports_fit_scheme(m: &Manifests) -> Vec<String> {
             }
         }
         if scheme == "https" && !(has_https && has_redirect) {
-            problems.push(format!("{id}: needs an HTTPS server on 443 and an HTTP→HTTPS redirect on 80"));
+            problems.push(format!(
+                "{id}: needs an HTTPS server on 443 and an HTTP→HTTPS redirect on 80"
+            ));
         }
     }
     if scheme == "https" {
@@ -187,7 +211,10 @@ pub fn gateway_ports_fit_scheme(m: &Manifests) -> Vec<String> {
         for c in &certs {
             let issuer = c["spec"]["issuerRef"]["name"].as_str().unwrap_or("");
             if c["spec"]["issuerRef"]["kind"] == "ClusterIssuer" && !issuers.contains(issuer) {
-                problems.push(format!("{}: ClusterIssuer {issuer} is not in the render", describe(c)));
+                problems.push(format!(
+                    "{}: ClusterIssuer {issuer} is not in the render",
+                    describe(c)
+                ));
             }
         }
     }

@@ -4,12 +4,17 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::security::OPEN_PATHS;
-use crate::manifests::{array, describe, name, namespace, selects, string_map, Manifests, PodTemplate, WORKLOAD_NS};
+use crate::manifests::{
+    array, describe, name, namespace, selects, string_map, Manifests, PodTemplate, WORKLOAD_NS,
+};
 
 const PROBES: &[&str] = &["startupProbe", "livenessProbe", "readinessProbe"];
 
 fn port_names(c: &Value) -> Vec<(Option<&str>, Option<u64>)> {
-    array(&c["ports"]).iter().map(|p| (p["name"].as_str(), p["containerPort"].as_u64())).collect()
+    array(&c["ports"])
+        .iter()
+        .map(|p| (p["name"].as_str(), p["containerPort"].as_u64()))
+        .collect()
 }
 
 /// HTTP probes ask only /healthz or /readyz on a port the container has; every sa-server
@@ -45,9 +50,13 @@ pub fn probes_use_health_endpoints(m: &Manifests) -> Vec<String> {
                 }
             }
             if Manifests::role(c).is_some() {
-                for (probe, want) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
+                for (probe, want) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")]
+                {
                     if c[probe]["httpGet"]["path"] != want {
-                        problems.push(format!("{} {}/{cname}: {probe} must GET {want}", pod.kind, pod.name));
+                        problems.push(format!(
+                            "{} {}/{cname}: {probe} must GET {want}",
+                            pod.kind, pod.name
+                        ));
                     }
                 }
             }
@@ -63,7 +72,12 @@ pub fn containers_hardened(m: &Manifests) -> Vec<String> {
     for pod in m.pod_templates() {
         let psc = &pod.spec["securityContext"];
         for c in pod.containers() {
-            let id = format!("{} {}/{}", pod.kind, pod.name, c["name"].as_str().unwrap_or("?"));
+            let id = format!(
+                "{} {}/{}",
+                pod.kind,
+                pod.name,
+                c["name"].as_str().unwrap_or("?")
+            );
             let sc = &c["securityContext"];
             let eff = |k: &str| if sc[k].is_null() { &psc[k] } else { &sc[k] };
             if *eff("runAsNonRoot") != true {
@@ -81,7 +95,10 @@ pub fn containers_hardened(m: &Manifests) -> Vec<String> {
             if sc["privileged"] == true {
                 problems.push(format!("{id}: is privileged"));
             }
-            if !array(&sc["capabilities"]["drop"]).iter().any(|d| d == "ALL") {
+            if !array(&sc["capabilities"]["drop"])
+                .iter()
+                .any(|d| d == "ALL")
+            {
                 problems.push(format!("{id}: capabilities are not dropped (drop: [ALL])"));
             }
             if !array(&sc["capabilities"]["add"]).is_empty() {
@@ -110,18 +127,31 @@ pub fn no_pinned_sidecars(m: &Manifests) -> Vec<String> {
             .filter(|k| k.starts_with("sidecar.istio.io/proxy") || *k == "sidecar.istio.io/inject")
         {
             if key != "sidecar.istio.io/inject" || pod.annotations[key] == "false" {
-                problems.push(format!("{} {}: annotation {key} pins or disables the sidecar", pod.kind, pod.name));
+                problems.push(format!(
+                    "{} {}: annotation {key} pins or disables the sidecar",
+                    pod.kind, pod.name
+                ));
             }
         }
         if pod.labels.contains_key("istio.io/rev")
-            || pod.labels.get("sidecar.istio.io/inject").is_some_and(|v| v == "false")
+            || pod
+                .labels
+                .get("sidecar.istio.io/inject")
+                .is_some_and(|v| v == "false")
         {
-            problems.push(format!("{} {}: pod labels choose the injector themselves", pod.kind, pod.name));
+            problems.push(format!(
+                "{} {}: pod labels choose the injector themselves",
+                pod.kind, pod.name
+            ));
         }
         for c in pod.containers() {
             let image = c["image"].as_str().unwrap_or("");
-            if c["name"] == "istio-proxy" || c["name"] == "istio-init" || image.contains("proxyv2") {
-                problems.push(format!("{} {}: a hand-injected Istio proxy container", pod.kind, pod.name));
+            if c["name"] == "istio-proxy" || c["name"] == "istio-init" || image.contains("proxyv2")
+            {
+                problems.push(format!(
+                    "{} {}: a hand-injected Istio proxy container",
+                    pod.kind, pod.name
+                ));
             }
         }
     }
@@ -130,10 +160,14 @@ pub fn no_pinned_sidecars(m: &Manifests) -> Vec<String> {
         Some(ns) => {
             let labels = string_map(&ns["metadata"]["labels"]);
             if labels.get("istio-injection").map(String::as_str) != Some("enabled") {
-                problems.push(format!("Namespace {WORKLOAD_NS}: label istio-injection=enabled is missing"));
+                problems.push(format!(
+                    "Namespace {WORKLOAD_NS}: label istio-injection=enabled is missing"
+                ));
             }
             if labels.contains_key("istio.io/rev") {
-                problems.push(format!("Namespace {WORKLOAD_NS}: both istio-injection and istio.io/rev are set"));
+                problems.push(format!(
+                    "Namespace {WORKLOAD_NS}: both istio-injection and istio.io/rev are set"
+                ));
             }
         }
     }
@@ -154,13 +188,22 @@ pub fn telemetry_and_scraping(m: &Manifests) -> Vec<String> {
     }
     for pod in m.store_pods() {
         let a = &pod.annotations;
-        let port = a.get("prometheus.io/port").and_then(|p| p.parse::<u64>().ok());
-        let has_port = pod.containers().any(|c| port_names(c).iter().any(|(_, p)| *p == port && port.is_some()));
+        let port = a
+            .get("prometheus.io/port")
+            .and_then(|p| p.parse::<u64>().ok());
+        let has_port = pod.containers().any(|c| {
+            port_names(c)
+                .iter()
+                .any(|(_, p)| *p == port && port.is_some())
+        });
         if a.get("prometheus.io/scrape").map(String::as_str) != Some("true")
             || a.get("prometheus.io/path").map(String::as_str) != Some("/metrics")
             || !has_port
         {
-            problems.push(format!("{} {}: not scraped at /metrics on its container port", pod.kind, pod.name));
+            problems.push(format!(
+                "{} {}: not scraped at /metrics on its container port",
+                pod.kind, pod.name
+            ));
         }
     }
     problems
@@ -187,8 +230,14 @@ pub fn file_store_single_writer(m: &Manifests) -> Vec<String> {
     }
     let mut claims = BTreeSet::new();
     for pod in &pods {
-        let Some(dep) = m.of_kind("Deployment").find(|d| name(d) == pod.name && namespace(d) == pod.namespace) else {
-            problems.push(format!("{} {}: the file store must be a Deployment", pod.kind, pod.name));
+        let Some(dep) = m
+            .of_kind("Deployment")
+            .find(|d| name(d) == pod.name && namespace(d) == pod.namespace)
+        else {
+            problems.push(format!(
+                "{} {}: the file store must be a Deployment",
+                pod.kind, pod.name
+            ));
             continue;
         };
         let id = describe(dep);
@@ -196,28 +245,55 @@ pub fn file_store_single_writer(m: &Manifests) -> Vec<String> {
             problems.push(format!("{id}: more than one replica would be two writers"));
         }
         if dep["spec"]["strategy"]["type"] != "Recreate" {
-            problems.push(format!("{id}: strategy is not Recreate, so a rollout runs two writers at once"));
+            problems.push(format!(
+                "{id}: strategy is not Recreate, so a rollout runs two writers at once"
+            ));
         }
-        let c = array(&pod.spec["containers"]).iter().find(|c| Manifests::role(c) == Some("store"));
-        let dir = c.and_then(|c| m.flag(pod.namespace, c, "--data-dir", "SA_DATA_DIR")).unwrap_or_default();
-        let mount = c.and_then(|c| array(&c["volumeMounts"]).iter().find(|v| v["mountPath"] == dir.as_str()));
+        let c = array(&pod.spec["containers"])
+            .iter()
+            .find(|c| Manifests::role(c) == Some("store"));
+        let dir = c
+            .and_then(|c| m.flag(pod.namespace, c, "--data-dir", "SA_DATA_DIR"))
+            .unwrap_or_default();
+        let mount = c.and_then(|c| {
+            array(&c["volumeMounts"])
+                .iter()
+                .find(|v| v["mountPath"] == dir.as_str())
+        });
         let claim = mount
-            .and_then(|v| array(&pod.spec["volumes"]).iter().find(|vol| vol["name"] == v["name"]))
+            .and_then(|v| {
+                array(&pod.spec["volumes"])
+                    .iter()
+                    .find(|vol| vol["name"] == v["name"])
+            })
             .and_then(|vol| vol["persistentVolumeClaim"]["claimName"].as_str());
         match claim {
-            None => problems.push(format!("{id}: data dir {dir:?} is not on a PersistentVolumeClaim")),
+            None => problems.push(format!(
+                "{id}: data dir {dir:?} is not on a PersistentVolumeClaim"
+            )),
             Some(cl) => {
-                if !m.of_kind("PersistentVolumeClaim").any(|p| name(p) == cl && namespace(p) == pod.namespace) {
-                    problems.push(format!("{id}: PersistentVolumeClaim {cl} is not in the render"));
+                if !m
+                    .of_kind("PersistentVolumeClaim")
+                    .any(|p| name(p) == cl && namespace(p) == pod.namespace)
+                {
+                    problems.push(format!(
+                        "{id}: PersistentVolumeClaim {cl} is not in the render"
+                    ));
                 }
                 if !claims.insert(cl.to_string()) {
-                    problems.push(format!("{id}: PersistentVolumeClaim {cl} is shared with another file store"));
+                    problems.push(format!(
+                        "{id}: PersistentVolumeClaim {cl} is shared with another file store"
+                    ));
                 }
             }
         }
         for hpa in m.of_kind("HorizontalPodAutoscaler") {
-            if hpa["spec"]["scaleTargetRef"]["name"] == pod.name && namespace(hpa) == pod.namespace {
-                problems.push(format!("{}: autoscales the single-writer file store", describe(hpa)));
+            if hpa["spec"]["scaleTargetRef"]["name"] == pod.name && namespace(hpa) == pod.namespace
+            {
+                problems.push(format!(
+                    "{}: autoscales the single-writer file store",
+                    describe(hpa)
+                ));
             }
         }
     }
@@ -233,9 +309,15 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
     for hpa in m.of_kind("HorizontalPodAutoscaler") {
         let t = &hpa["spec"]["scaleTargetRef"];
         let target = t["name"].as_str().unwrap_or("");
-        if t["kind"] != "Deployment" || !deployments.iter().any(|d| name(d) == target && namespace(d) == namespace(hpa))
+        if t["kind"] != "Deployment"
+            || !deployments
+                .iter()
+                .any(|d| name(d) == target && namespace(d) == namespace(hpa))
         {
-            problems.push(format!("{}: scale target {target} is no Deployment in its namespace", describe(hpa)));
+            problems.push(format!(
+                "{}: scale target {target} is no Deployment in its namespace",
+                describe(hpa)
+            ));
         }
         hpa_targets.insert(target.to_string());
     }
@@ -254,12 +336,19 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
     }
     if m.overlay == "production" {
         let file: BTreeSet<&str> = file_store_pods(m).iter().map(|p| p.name).collect();
-        for pod in m.pod_templates().into_iter().filter(|p| p.kind == "Deployment") {
-            let role = array(&pod.spec["containers"]).iter().find_map(|c| Manifests::role(c));
+        for pod in m
+            .pod_templates()
+            .into_iter()
+            .filter(|p| p.kind == "Deployment")
+        {
+            let role = array(&pod.spec["containers"])
+                .iter()
+                .find_map(|c| Manifests::role(c));
             let wanted = match role {
                 Some("static") => true,
                 Some("store") => {
-                    !file.contains(pod.name) && pod.labels.get("version").map(String::as_str) == Some("v1")
+                    !file.contains(pod.name)
+                        && pod.labels.get("version").map(String::as_str) == Some("v1")
                 }
                 _ => false,
             };
@@ -277,12 +366,19 @@ pub fn scaling_targets_resolve(m: &Manifests) -> Vec<String> {
         let owners: Vec<&str> = deployments
             .iter()
             .filter(|o| {
-                namespace(o) == namespace(d) && selects(&sel, &string_map(&o["spec"]["template"]["metadata"]["labels"]))
+                namespace(o) == namespace(d)
+                    && selects(
+                        &sel,
+                        &string_map(&o["spec"]["template"]["metadata"]["labels"]),
+                    )
             })
             .map(|o| name(o))
             .collect();
         if owners != [name(d)] {
-            problems.push(format!("{}: its selector also matches the pods of {owners:?}", describe(d)));
+            problems.push(format!(
+                "{}: its selector also matches the pods of {owners:?}",
+                describe(d)
+            ));
         }
     }
     problems
@@ -296,25 +392,35 @@ pub const EXTERNAL_SECRETS: &[&str] = &["store-backends"];
 /// their keys must be there. A missing one leaves pods stuck in CreateContainerConfigError.
 pub fn config_refs_resolve(m: &Manifests) -> Vec<String> {
     let keys = |kind: &str, ns: &str, obj: &str| -> Option<BTreeSet<String>> {
-        m.of_kind(kind).find(|d| namespace(d) == ns && name(d) == obj).map(|d| {
-            let mut k: BTreeSet<String> =
-                d["data"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
-            k.extend(d["stringData"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default());
-            k
-        })
+        m.of_kind(kind)
+            .find(|d| namespace(d) == ns && name(d) == obj)
+            .map(|d| {
+                let mut k: BTreeSet<String> = d["data"]
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default();
+                k.extend(
+                    d["stringData"]
+                        .as_object()
+                        .map(|o| o.keys().cloned().collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                );
+                k
+            })
     };
     let mut problems = Vec::new();
     for pod in m.pod_templates() {
         let id = format!("{} {}", pod.kind, pod.name);
-        let mut want = |kind: &str, obj: &str, key: Option<&str>| match keys(kind, pod.namespace, obj) {
-            None if kind == "Secret" && EXTERNAL_SECRETS.contains(&obj) => {}
-            None => problems.push(format!("{id}: {kind} {obj} is not in the render")),
-            Some(k) => {
-                if let Some(key) = key.filter(|key| !k.contains(*key)) {
-                    problems.push(format!("{id}: {kind} {obj} has no key {key}"));
+        let mut want =
+            |kind: &str, obj: &str, key: Option<&str>| match keys(kind, pod.namespace, obj) {
+                None if kind == "Secret" && EXTERNAL_SECRETS.contains(&obj) => {}
+                None => problems.push(format!("{id}: {kind} {obj} is not in the render")),
+                Some(k) => {
+                    if let Some(key) = key.filter(|key| !k.contains(*key)) {
+                        problems.push(format!("{id}: {kind} {obj} has no key {key}"));
+                    }
                 }
-            }
-        };
+            };
         for c in pod.containers() {
             for from in array(&c["envFrom"]) {
                 if let Some(n) = from["configMapRef"]["name"].as_str() {
@@ -336,8 +442,13 @@ pub fn config_refs_resolve(m: &Manifests) -> Vec<String> {
         }
         for v in array(&pod.spec["volumes"]) {
             if let Some(claim) = v["persistentVolumeClaim"]["claimName"].as_str() {
-                if !m.of_kind("PersistentVolumeClaim").any(|p| name(p) == claim && namespace(p) == pod.namespace) {
-                    problems.push(format!("{id}: PersistentVolumeClaim {claim} is not in the render"));
+                if !m
+                    .of_kind("PersistentVolumeClaim")
+                    .any(|p| name(p) == claim && namespace(p) == pod.namespace)
+                {
+                    problems.push(format!(
+                        "{id}: PersistentVolumeClaim {claim} is not in the render"
+                    ));
                 }
             }
         }

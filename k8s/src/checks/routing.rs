@@ -16,7 +16,10 @@ pub fn http_routes(vs: &Value) -> &[Value] {
 
 /// The destinations a route sends to, mirrors included.
 pub fn destinations(route: &Value) -> Vec<&Value> {
-    let mut out: Vec<&Value> = array(&route["route"]).iter().map(|r| &r["destination"]).collect();
+    let mut out: Vec<&Value> = array(&route["route"])
+        .iter()
+        .map(|r| &r["destination"])
+        .collect();
     if route["mirror"].is_object() {
         out.push(&route["mirror"]);
     }
@@ -26,11 +29,21 @@ pub fn destinations(route: &Value) -> Vec<&Value> {
 
 /// The VirtualService bound to a host's Gateway (`HOSTS[..].gateway`).
 pub fn vs_for_gateway<'a>(m: &'a Manifests, gateway: &str) -> Vec<&'a Value> {
-    m.of_kind("VirtualService").filter(|vs| super::hosts::vs_gateway_refs(vs).iter().any(|g| g == gateway)).collect()
+    m.of_kind("VirtualService")
+        .filter(|vs| {
+            super::hosts::vs_gateway_refs(vs)
+                .iter()
+                .any(|g| g == gateway)
+        })
+        .collect()
 }
 
 fn gateway_of(service: sa_shared::routes::Service) -> &'static str {
-    sa_shared::routes::HOSTS.iter().find(|h| h.service == service).map(|h| h.gateway).unwrap_or("")
+    sa_shared::routes::HOSTS
+        .iter()
+        .find(|h| h.service == service)
+        .map(|h| h.gateway)
+        .unwrap_or("")
 }
 
 /// Every destination host and port is a Service (and port) in the render.
@@ -39,17 +52,19 @@ pub fn destinations_resolve(m: &Manifests) -> Vec<String> {
     for vs in m.of_kind("VirtualService") {
         for (i, route) in http_routes(vs).iter().enumerate() {
             let dests = destinations(route);
-            let terminal =
-                route["redirect"].is_object() || route["directResponse"].is_object() || route["delegate"].is_object();
+            let terminal = route["redirect"].is_object()
+                || route["directResponse"].is_object()
+                || route["delegate"].is_object();
             if dests.is_empty() && !terminal {
                 problems.push(format!("{} http[{i}] routes nowhere", describe(vs)));
             }
             for d in dests {
                 let host = d["host"].as_str().unwrap_or("");
                 match m.resolve_host(host, namespace(vs)) {
-                    None => {
-                        problems.push(format!("{} http[{i}]: host {host:?} is no Service in the render", describe(vs)))
-                    }
+                    None => problems.push(format!(
+                        "{} http[{i}]: host {host:?} is no Service in the render",
+                        describe(vs)
+                    )),
                     Some(svc) => {
                         if let Some(p) = port_problem(&svc, &d["port"]["number"]) {
                             problems.push(format!("{} http[{i}] -> {host}: {p}", describe(vs)));
@@ -62,7 +77,10 @@ pub fn destinations_resolve(m: &Manifests) -> Vec<String> {
     for dr in m.of_kind("DestinationRule") {
         let host = dr["spec"]["host"].as_str().unwrap_or("");
         if m.resolve_host(host, namespace(dr)).is_none() {
-            problems.push(format!("{}: host {host:?} is no Service in the render", describe(dr)));
+            problems.push(format!(
+                "{}: host {host:?} is no Service in the render",
+                describe(dr)
+            ));
         }
     }
     problems
@@ -71,9 +89,17 @@ pub fn destinations_resolve(m: &Manifests) -> Vec<String> {
 fn port_problem(svc: &ServiceRef<'_>, port: &Value) -> Option<String> {
     match port.as_u64() {
         Some(p) if svc.ports.contains(&p) => None,
-        Some(p) => Some(format!("port {p} is not a port of Service {}/{} ({:?})", svc.namespace, svc.name, svc.ports)),
+        Some(p) => Some(format!(
+            "port {p} is not a port of Service {}/{} ({:?})",
+            svc.namespace, svc.name, svc.ports
+        )),
         None if svc.ports.len() == 1 => None,
-        None => Some(format!("no port given and Service {}/{} has {} ports", svc.namespace, svc.name, svc.ports.len())),
+        None => Some(format!(
+            "no port given and Service {}/{} has {} ports",
+            svc.namespace,
+            svc.name,
+            svc.ports.len()
+        )),
     }
 }
 
@@ -82,10 +108,13 @@ fn port_problem(svc: &ServiceRef<'_>, port: &Value) -> Option<String> {
 pub fn subsets_exist_and_match_pods(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
     // (service ns, service name) -> subset name -> labels
-    let mut declared: BTreeMap<(String, String), BTreeMap<String, BTreeMap<String, String>>> = BTreeMap::new();
+    let mut declared: BTreeMap<(String, String), BTreeMap<String, BTreeMap<String, String>>> =
+        BTreeMap::new();
     for dr in m.of_kind("DestinationRule") {
         let host = dr["spec"]["host"].as_str().unwrap_or("");
-        let Some(svc) = m.resolve_host(host, namespace(dr)) else { continue };
+        let Some(svc) = m.resolve_host(host, namespace(dr)) else {
+            continue;
+        };
         for s in array(&dr["spec"]["subsets"]) {
             let sub = s["name"].as_str().unwrap_or("").to_string();
             let labels = string_map(&s["labels"]);
@@ -101,15 +130,22 @@ pub fn subsets_exist_and_match_pods(m: &Manifests) -> Vec<String> {
                     svc.name
                 ));
             }
-            declared.entry((svc.namespace.to_string(), svc.name.to_string())).or_default().insert(sub, labels);
+            declared
+                .entry((svc.namespace.to_string(), svc.name.to_string()))
+                .or_default()
+                .insert(sub, labels);
         }
     }
     for vs in m.of_kind("VirtualService") {
         for (i, route) in http_routes(vs).iter().enumerate() {
             for d in destinations(route) {
-                let Some(subset) = d["subset"].as_str() else { continue };
+                let Some(subset) = d["subset"].as_str() else {
+                    continue;
+                };
                 let host = d["host"].as_str().unwrap_or("");
-                let Some(svc) = m.resolve_host(host, namespace(vs)) else { continue };
+                let Some(svc) = m.resolve_host(host, namespace(vs)) else {
+                    continue;
+                };
                 let key = (svc.namespace.to_string(), svc.name.to_string());
                 if !declared.get(&key).is_some_and(|s| s.contains_key(subset)) {
                     problems.push(format!(
@@ -128,14 +164,22 @@ pub fn weights_sum_to_100(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
     for vs in m.of_kind("VirtualService") {
         for (i, route) in http_routes(vs).iter().enumerate() {
-            let ws: Vec<Option<u64>> = array(&route["route"]).iter().map(|r| r["weight"].as_u64()).collect();
+            let ws: Vec<Option<u64>> = array(&route["route"])
+                .iter()
+                .map(|r| r["weight"].as_u64())
+                .collect();
             let ok = match ws.as_slice() {
                 [] => true,
                 [w] => w.is_none() || *w == Some(100),
-                many => many.iter().all(Option::is_some) && many.iter().flatten().sum::<u64>() == 100,
+                many => {
+                    many.iter().all(Option::is_some) && many.iter().flatten().sum::<u64>() == 100
+                }
             };
             if !ok {
-                problems.push(format!("{} http[{i}]: weights {ws:?} do not add up to 100", describe(vs)));
+                problems.push(format!(
+                    "{} http[{i}]: weights {ws:?} do not add up to 100",
+                    describe(vs)
+                ));
             }
         }
     }
@@ -165,15 +209,22 @@ pub fn faults_only_for_tagged_requests(m: &Manifests) -> Vec<String> {
 }
 
 fn matches_prefix(route: &Value, prefix: &str) -> bool {
-    array(&route["match"]).iter().any(|mb| mb["uri"]["prefix"] == prefix)
+    array(&route["match"])
+        .iter()
+        .any(|mb| mb["uri"]["prefix"] == prefix)
 }
 
 fn has_headers(route: &Value) -> bool {
-    array(&route["match"]).iter().any(|mb| mb["headers"].as_object().is_some_and(|h| !h.is_empty()))
+    array(&route["match"])
+        .iter()
+        .any(|mb| mb["headers"].as_object().is_some_and(|h| !h.is_empty()))
 }
 
 fn subsets(route: &Value) -> Vec<&str> {
-    array(&route["route"]).iter().filter_map(|r| r["destination"]["subset"].as_str()).collect()
+    array(&route["route"])
+        .iter()
+        .filter_map(|r| r["destination"]["subset"].as_str())
+        .collect()
 }
 
 /// On every store prefix: `x-sa-test` gets a delay and an abort, `x-sa-channel: canary` goes to
@@ -182,38 +233,56 @@ pub fn store_feature_routes(m: &Manifests) -> Vec<String> {
     let store_gw = gateway_of(sa_shared::routes::Service::Store);
     let vss = vs_for_gateway(m, store_gw);
     let [vs] = vss.as_slice() else {
-        return vec![format!("expected one VirtualService on Gateway {store_gw}, found {}", vss.len())];
+        return vec![format!(
+            "expected one VirtualService on Gateway {store_gw}, found {}",
+            vss.len()
+        )];
     };
     let routes = http_routes(vs);
     let mut problems = Vec::new();
     for r in sa_shared::routes::STORE_ROUTES {
         let p = r.prefix;
-        let at = |f: &dyn Fn(&Value) -> bool| routes.iter().position(|x| matches_prefix(x, p) && f(x));
-        let delay = at(&|x| every_match_has_header(x, TEST_HEADER) && x["fault"]["delay"].is_object());
-        let abort = at(&|x| every_match_has_header(x, TEST_HEADER) && x["fault"]["abort"].is_object());
+        let at =
+            |f: &dyn Fn(&Value) -> bool| routes.iter().position(|x| matches_prefix(x, p) && f(x));
+        let delay =
+            at(&|x| every_match_has_header(x, TEST_HEADER) && x["fault"]["delay"].is_object());
+        let abort =
+            at(&|x| every_match_has_header(x, TEST_HEADER) && x["fault"]["abort"].is_object());
         let canary = at(&|x| {
-            array(&x["match"]).iter().all(|mb| mb["headers"][CHANNEL_HEADER]["exact"] == "canary")
+            array(&x["match"])
+                .iter()
+                .all(|mb| mb["headers"][CHANNEL_HEADER]["exact"] == "canary")
                 && !subsets(x).is_empty()
                 && subsets(x).iter().all(|s| *s == "v2")
         });
         let default = at(&|x| !has_headers(x));
-        for (what, pos) in [("a delay fault", delay), ("an abort fault", abort), ("a canary route to v2", canary)] {
+        for (what, pos) in [
+            ("a delay fault", delay),
+            ("an abort fault", abort),
+            ("a canary route to v2", canary),
+        ] {
             match (pos, default) {
                 (None, _) => problems.push(format!("{}: prefix {p} has no {what}", describe(vs))),
-                (Some(a), Some(d)) if a > d => {
-                    problems.push(format!("{}: prefix {p}: {what} comes after the catch-all route", describe(vs)))
-                }
+                (Some(a), Some(d)) if a > d => problems.push(format!(
+                    "{}: prefix {p}: {what} comes after the catch-all route",
+                    describe(vs)
+                )),
                 _ => {}
             }
         }
         match default {
-            None => problems.push(format!("{}: prefix {p} has no untagged route", describe(vs))),
+            None => problems.push(format!(
+                "{}: prefix {p} has no untagged route",
+                describe(vs)
+            )),
             Some(d) => {
                 let mut s = subsets(&routes[d]);
                 s.sort_unstable();
                 if s != ["v1", "v2"] {
-                    problems
-                        .push(format!("{}: prefix {p}: the untagged route splits over {s:?}, not v1/v2", describe(vs)));
+                    problems.push(format!(
+                        "{}: prefix {p}: the untagged route splits over {s:?}, not v1/v2",
+                        describe(vs)
+                    ));
                 }
             }
         }
@@ -227,26 +296,46 @@ pub fn mobile_subset_is_compact(m: &Manifests) -> Vec<String> {
     let client_gw = gateway_of(sa_shared::routes::Service::Client);
     let vss = vs_for_gateway(m, client_gw);
     let [vs] = vss.as_slice() else {
-        return vec![format!("expected one VirtualService on Gateway {client_gw}, found {}", vss.len())];
+        return vec![format!(
+            "expected one VirtualService on Gateway {client_gw}, found {}",
+            vss.len()
+        )];
     };
     let mut problems = Vec::new();
     let routes = http_routes(vs);
-    let mobile = routes.iter().position(|r| every_match_has_header(r, "user-agent") && subsets(r) == ["mobile"]);
+    let mobile = routes
+        .iter()
+        .position(|r| every_match_has_header(r, "user-agent") && subsets(r) == ["mobile"]);
     if mobile.is_none() {
-        problems.push(format!("{}: no route sends a user-agent match to subset mobile", describe(vs)));
+        problems.push(format!(
+            "{}: no route sends a user-agent match to subset mobile",
+            describe(vs)
+        ));
     }
     // Which layout each subset's pods serve.
     for (i, route) in routes.iter().enumerate() {
         for d in destinations(route) {
-            let Some(subset) = d["subset"].as_str() else { continue };
-            let Some(svc) = m.resolve_host(d["host"].as_str().unwrap_or(""), namespace(vs)) else { continue };
-            let Some(labels) = subset_labels(m, &svc, subset) else { continue };
+            let Some(subset) = d["subset"].as_str() else {
+                continue;
+            };
+            let Some(svc) = m.resolve_host(d["host"].as_str().unwrap_or(""), namespace(vs)) else {
+                continue;
+            };
+            let Some(labels) = subset_labels(m, &svc, subset) else {
+                continue;
+            };
             let mut selector = svc.selector.clone();
             selector.extend(labels);
-            let want = if Some(i) == mobile { "compact" } else { "standard" };
+            let want = if Some(i) == mobile {
+                "compact"
+            } else {
+                "standard"
+            };
             for pod in m.pods_selected(svc.namespace, &selector) {
                 for c in pod.containers() {
-                    let layout = m.flag(pod.namespace, c, "--layout", "SA_LAYOUT").unwrap_or_else(|| "standard".into());
+                    let layout = m
+                        .flag(pod.namespace, c, "--layout", "SA_LAYOUT")
+                        .unwrap_or_else(|| "standard".into());
                     if layout != want {
                         problems.push(format!(
                             "{} http[{i}] subset {subset}: {} {} serves layout {layout}, expected {want}",
@@ -262,7 +351,11 @@ pub fn mobile_subset_is_compact(m: &Manifests) -> Vec<String> {
     problems
 }
 
-fn subset_labels(m: &Manifests, svc: &ServiceRef<'_>, subset: &str) -> Option<BTreeMap<String, String>> {
+fn subset_labels(
+    m: &Manifests,
+    svc: &ServiceRef<'_>,
+    subset: &str,
+) -> Option<BTreeMap<String, String>> {
     m.of_kind("DestinationRule")
         .filter(|dr| {
             m.resolve_host(dr["spec"]["host"].as_str().unwrap_or(""), namespace(dr))
@@ -301,7 +394,10 @@ pub fn regexes_are_re2(m: &Manifests) -> Vec<String> {
         walk(&vs["spec"], "spec", &mut found);
         for (path, re) in found {
             if let Err(e) = regex::Regex::new(&re) {
-                problems.push(format!("{} {path}: regex {re:?} is not RE2: {e}", describe(vs)));
+                problems.push(format!(
+                    "{} {path}: regex {re:?} is not RE2: {e}",
+                    describe(vs)
+                ));
             }
         }
     }

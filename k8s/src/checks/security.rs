@@ -13,7 +13,9 @@ const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 const ROLES_CLAIM: &str = "request.auth.claims[roles]";
 
 fn policies(m: &Manifests) -> Vec<&Value> {
-    m.of_kind("RequestAuthentication").chain(m.of_kind("AuthorizationPolicy")).collect()
+    m.of_kind("RequestAuthentication")
+        .chain(m.of_kind("AuthorizationPolicy"))
+        .collect()
 }
 
 fn strings(v: &Value) -> Vec<&str> {
@@ -22,7 +24,11 @@ fn strings(v: &Value) -> Vec<&str> {
 
 /// RequestAuthentication and AuthorizationPolicy apply to exactly the store pods.
 pub fn auth_policies_select_store_pods(m: &Manifests) -> Vec<String> {
-    let store: BTreeSet<String> = m.store_pods().iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect();
+    let store: BTreeSet<String> = m
+        .store_pods()
+        .iter()
+        .map(|p| format!("{}/{}", p.namespace, p.name))
+        .collect();
     let mut problems = Vec::new();
     if store.is_empty() {
         problems.push("no store pods behind the Services of STORE_ROUTES".to_string());
@@ -35,13 +41,22 @@ pub fn auth_policies_select_store_pods(m: &Manifests) -> Vec<String> {
     for p in policies(m) {
         let selector = string_map(&p["spec"]["selector"]["matchLabels"]);
         if selector.is_empty() {
-            problems.push(format!("{} has no workload selector, so it applies to the whole namespace", describe(p)));
+            problems.push(format!(
+                "{} has no workload selector, so it applies to the whole namespace",
+                describe(p)
+            ));
             continue;
         }
-        let selected: BTreeSet<String> =
-            m.pods_selected(namespace(p), &selector).iter().map(|q| format!("{}/{}", q.namespace, q.name)).collect();
+        let selected: BTreeSet<String> = m
+            .pods_selected(namespace(p), &selector)
+            .iter()
+            .map(|q| format!("{}/{}", q.namespace, q.name))
+            .collect();
         if selected != store {
-            problems.push(format!("{} selects {selected:?}; the store pods are {store:?}", describe(p)));
+            problems.push(format!(
+                "{} selects {selected:?}; the store pods are {store:?}",
+                describe(p)
+            ));
         }
     }
     problems
@@ -53,7 +68,9 @@ fn role_containers<'a>(m: &'a Manifests, role: &str) -> Vec<(&'a str, &'a str, &
         .into_iter()
         .flat_map(|p| {
             let (ns, name) = (p.namespace, p.name);
-            array(&p.spec["containers"]).iter().map(move |c| (ns, name, c))
+            array(&p.spec["containers"])
+                .iter()
+                .map(move |c| (ns, name, c))
         })
         .filter(|(_, _, c)| Manifests::role(c) == Some(role))
         .collect()
@@ -63,7 +80,10 @@ fn role_containers<'a>(m: &'a Manifests, role: &str) -> Vec<(&'a str, &'a str, &
 /// the JWKS path, and the same URL the store itself fetches.
 pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
-    let auth_pods: BTreeSet<&str> = role_containers(m, "auth").iter().map(|(_, n, _)| *n).collect();
+    let auth_pods: BTreeSet<&str> = role_containers(m, "auth")
+        .iter()
+        .map(|(_, n, _)| *n)
+        .collect();
     if auth_pods.is_empty() {
         problems.push("no pod runs `sa-server auth`".to_string());
     }
@@ -75,17 +95,27 @@ pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
         }
         for rule in rules {
             if rule["jwks"].is_string() {
-                problems.push(format!("{}: inline jwks would miss key rotations; use jwksUri", describe(ra)));
+                problems.push(format!(
+                    "{}: inline jwks would miss key rotations; use jwksUri",
+                    describe(ra)
+                ));
             }
             let uri = rule["jwksUri"].as_str().unwrap_or("");
-            let Some(rest) = uri.strip_prefix("http://").or_else(|| uri.strip_prefix("https://")) else {
-                problems.push(format!("{}: jwksUri {uri:?} is not an http(s) URL", describe(ra)));
+            let Some(rest) = uri
+                .strip_prefix("http://")
+                .or_else(|| uri.strip_prefix("https://"))
+            else {
+                problems.push(format!(
+                    "{}: jwksUri {uri:?} is not an http(s) URL",
+                    describe(ra)
+                ));
                 continue;
             };
             let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
             let path = format!("/{path}");
-            let (host, port) =
-                authority.rsplit_once(':').map_or((authority, None), |(h, p)| (h, p.parse::<u64>().ok()));
+            let (host, port) = authority
+                .rsplit_once(':')
+                .map_or((authority, None), |(h, p)| (h, p.parse::<u64>().ok()));
             if !host.ends_with(".svc.cluster.local") {
                 problems.push(format!(
                     "{}: jwksUri host {host} is not a full in-cluster Service name (<svc>.<ns>.svc.cluster.local)",
@@ -93,10 +123,15 @@ pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
                 ));
             }
             match m.resolve_host(host, namespace(ra)) {
-                None => problems.push(format!("{}: jwksUri host {host} is no Service in the render", describe(ra))),
+                None => problems.push(format!(
+                    "{}: jwksUri host {host} is no Service in the render",
+                    describe(ra)
+                )),
                 Some(svc) => {
-                    let backs_auth =
-                        m.pods_selected(svc.namespace, &svc.selector).iter().any(|p| auth_pods.contains(p.name));
+                    let backs_auth = m
+                        .pods_selected(svc.namespace, &svc.selector)
+                        .iter()
+                        .any(|p| auth_pods.contains(p.name));
                     if !backs_auth {
                         problems.push(format!(
                             "{}: jwksUri Service {}/{} does not front the auth pods",
@@ -118,12 +153,17 @@ pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
                 }
             }
             if path != JWKS_PATH {
-                problems.push(format!("{}: jwksUri path {path} is not {JWKS_PATH}", describe(ra)));
+                problems.push(format!(
+                    "{}: jwksUri path {path} is not {JWKS_PATH}",
+                    describe(ra)
+                ));
             }
             for (ns, pod, c) in &stores {
                 let store_jwks = m.flag(ns, c, "--jwks-url", "SA_JWKS_URL");
                 if store_jwks.as_deref() != Some(uri) {
-                    problems.push(format!("store {pod} fetches keys from {store_jwks:?}, the mesh from {uri}"));
+                    problems.push(format!(
+                        "store {pod} fetches keys from {store_jwks:?}, the mesh from {uri}"
+                    ));
                 }
             }
         }
@@ -135,14 +175,22 @@ pub fn jwks_uri_is_auth_service(m: &Manifests) -> Vec<String> {
 /// tokens from `Authorization: Bearer` and `?access_token=`, and the token forwarded.
 pub fn request_authentication_rules(m: &Manifests) -> Vec<String> {
     let Some((domain, scheme)) = m.public() else {
-        return vec!["ConfigMap sa/sa-public with SA_DOMAIN and SA_PUBLIC_SCHEME is missing".into()];
+        return vec![
+            "ConfigMap sa/sa-public with SA_DOMAIN and SA_PUBLIC_SCHEME is missing".into(),
+        ];
     };
     let issuer = format!("{scheme}://auth.{domain}");
     let mut problems = Vec::new();
-    for (role, flag, env) in
-        [("auth", "--issuer", "SA_ISSUER"), ("store", "--issuer", "SA_ISSUER"), ("store", "--audience", "SA_AUDIENCE")]
-    {
-        let want = if flag == "--audience" { sa_shared::auth::AUDIENCE.to_string() } else { issuer.clone() };
+    for (role, flag, env) in [
+        ("auth", "--issuer", "SA_ISSUER"),
+        ("store", "--issuer", "SA_ISSUER"),
+        ("store", "--audience", "SA_AUDIENCE"),
+    ] {
+        let want = if flag == "--audience" {
+            sa_shared::auth::AUDIENCE.to_string()
+        } else {
+            issuer.clone()
+        };
         for (ns, pod, c) in role_containers(m, role) {
             let got = m.flag(ns, c, flag, env);
             if got.as_deref() != Some(want.as_str()) {
@@ -157,12 +205,19 @@ pub fn request_authentication_rules(m: &Manifests) -> Vec<String> {
                 problems.push(format!("{id}: issuer {} is not {issuer}", rule["issuer"]));
             }
             if strings(&rule["audiences"]) != [sa_shared::auth::AUDIENCE] {
-                problems.push(format!("{id}: audiences {} are not [{}]", rule["audiences"], sa_shared::auth::AUDIENCE));
+                problems.push(format!(
+                    "{id}: audiences {} are not [{}]",
+                    rule["audiences"],
+                    sa_shared::auth::AUDIENCE
+                ));
             }
-            let bearer =
-                array(&rule["fromHeaders"]).iter().any(|h| h["name"] == "Authorization" && h["prefix"] == "Bearer ");
+            let bearer = array(&rule["fromHeaders"])
+                .iter()
+                .any(|h| h["name"] == "Authorization" && h["prefix"] == "Bearer ");
             if !bearer {
-                problems.push(format!("{id}: does not read `Authorization: Bearer <token>`"));
+                problems.push(format!(
+                    "{id}: does not read `Authorization: Bearer <token>`"
+                ));
             }
             if !strings(&rule["fromParams"]).contains(&"access_token") {
                 problems.push(format!("{id}: does not read ?access_token= (share links)"));
@@ -195,18 +250,27 @@ fn rule_paths(rule: &Value) -> Option<BTreeSet<&str>> {
 
 fn needs_principal(rule: &Value) -> bool {
     let froms = array(&rule["from"]);
-    !froms.is_empty() && froms.iter().all(|f| !array(&f["source"]["requestPrincipals"]).is_empty())
+    !froms.is_empty()
+        && froms
+            .iter()
+            .all(|f| !array(&f["source"]["requestPrincipals"]).is_empty())
 }
 
 fn roles_required(rule: &Value) -> Option<BTreeSet<&str>> {
-    array(&rule["when"]).iter().find(|w| w["key"] == ROLES_CLAIM).map(|w| strings(&w["values"]).into_iter().collect())
+    array(&rule["when"])
+        .iter()
+        .find(|w| w["key"] == ROLES_CLAIM)
+        .map(|w| strings(&w["values"]).into_iter().collect())
 }
 
 /// Health endpoints (and CORS preflights) open; GET needs a valid token; writes need the
 /// writer (or admin) role claim. Nothing else gets through.
 pub fn authorization_rules(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
-    let aps: Vec<&Value> = m.of_kind("AuthorizationPolicy").filter(|ap| namespace(ap) == WORKLOAD_NS).collect();
+    let aps: Vec<&Value> = m
+        .of_kind("AuthorizationPolicy")
+        .filter(|ap| namespace(ap) == WORKLOAD_NS)
+        .collect();
     if aps.is_empty() {
         problems.push("no AuthorizationPolicy for the store".to_string());
     }
@@ -225,7 +289,11 @@ pub fn authorization_rules(m: &Manifests) -> Vec<String> {
             let principal = needs_principal(rule);
             let writes_here: Vec<&str> = match &methods {
                 None => WRITE_METHODS.to_vec(),
-                Some(ms) => WRITE_METHODS.iter().copied().filter(|w| ms.contains(w)).collect(),
+                Some(ms) => WRITE_METHODS
+                    .iter()
+                    .copied()
+                    .filter(|w| ms.contains(w))
+                    .collect(),
             };
             if !principal {
                 // Without a token: only OPTIONS anywhere, GET/HEAD on the health paths.
@@ -256,7 +324,9 @@ pub fn authorization_rules(m: &Manifests) -> Vec<String> {
                     )),
                 }
             }
-            if methods.as_ref().is_none_or(|ms| ms.contains("GET")) && roles_required(rule).is_none() {
+            if methods.as_ref().is_none_or(|ms| ms.contains("GET"))
+                && roles_required(rule).is_none()
+            {
                 read = true;
             }
         }
@@ -282,16 +352,27 @@ pub fn no_source_ip_rules(m: &Manifests) -> Vec<String> {
     for ap in m.of_kind("AuthorizationPolicy") {
         for (i, rule) in array(&ap["spec"]["rules"]).iter().enumerate() {
             for f in array(&rule["from"]) {
-                for key in ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"] {
+                for key in [
+                    "ipBlocks",
+                    "notIpBlocks",
+                    "remoteIpBlocks",
+                    "notRemoteIpBlocks",
+                ] {
                     if !f["source"][key].is_null() {
-                        problems.push(format!("{} rules[{i}] matches on source.{key}", describe(ap)));
+                        problems.push(format!(
+                            "{} rules[{i}] matches on source.{key}",
+                            describe(ap)
+                        ));
                     }
                 }
             }
             for w in array(&rule["when"]) {
                 let key = w["key"].as_str().unwrap_or("");
                 if key.ends_with(".ip") {
-                    problems.push(format!("{} rules[{i}] has a condition on {key}", describe(ap)));
+                    problems.push(format!(
+                        "{} rules[{i}] has a condition on {key}",
+                        describe(ap)
+                    ));
                 }
             }
         }
@@ -303,10 +384,14 @@ pub fn no_source_ip_rules(m: &Manifests) -> Vec<String> {
 pub fn peer_authentication_strict(m: &Manifests) -> Vec<String> {
     let mut problems = Vec::new();
     let ns_wide = m.of_kind("PeerAuthentication").any(|pa| {
-        namespace(pa) == WORKLOAD_NS && pa["spec"]["selector"].is_null() && pa["spec"]["mtls"]["mode"] == "STRICT"
+        namespace(pa) == WORKLOAD_NS
+            && pa["spec"]["selector"].is_null()
+            && pa["spec"]["mtls"]["mode"] == "STRICT"
     });
     if !ns_wide {
-        problems.push(format!("no namespace-wide PeerAuthentication with mtls STRICT in {WORKLOAD_NS}"));
+        problems.push(format!(
+            "no namespace-wide PeerAuthentication with mtls STRICT in {WORKLOAD_NS}"
+        ));
     }
     for pa in m.of_kind("PeerAuthentication") {
         let mut modes = vec![&pa["spec"]["mtls"]["mode"]];

@@ -22,10 +22,20 @@ pub struct RenderedStoreRoute {
 /// The store VirtualService's routes as (prefix, stripped?, Service), in first-match order,
 /// plus the problems met while reading them.
 pub fn rendered_store_routes(m: &Manifests) -> (Vec<RenderedStoreRoute>, Vec<String>) {
-    let gw = HOSTS.iter().find(|h| h.service == Service::Store).map(|h| h.gateway).unwrap_or("");
+    let gw = HOSTS
+        .iter()
+        .find(|h| h.service == Service::Store)
+        .map(|h| h.gateway)
+        .unwrap_or("");
     let vss = vs_for_gateway(m, gw);
     let [vs] = vss.as_slice() else {
-        return (vec![], vec![format!("expected one VirtualService on Gateway {gw}, found {}", vss.len())]);
+        return (
+            vec![],
+            vec![format!(
+                "expected one VirtualService on Gateway {gw}, found {}",
+                vss.len()
+            )],
+        );
     };
     let mut rows: Vec<RenderedStoreRoute> = Vec::new();
     let mut problems = Vec::new();
@@ -35,7 +45,9 @@ pub fn rendered_store_routes(m: &Manifests) -> (Vec<RenderedStoreRoute>, Vec<Str
             Value::Null => false,
             rw if rw["uri"] == "/" && rw.as_object().is_some_and(|o| o.len() == 1) => true,
             rw => {
-                problems.push(format!("{id}: rewrite {rw} is neither none nor a prefix strip to /"));
+                problems.push(format!(
+                    "{id}: rewrite {rw} is neither none nor a prefix strip to /"
+                ));
                 false
             }
         };
@@ -45,14 +57,20 @@ pub fn rendered_store_routes(m: &Manifests) -> (Vec<RenderedStoreRoute>, Vec<Str
             .map(|s| s.name.to_string())
             .collect();
         let [service] = services.iter().collect::<Vec<_>>()[..] else {
-            problems.push(format!("{id}: goes to {services:?}, expected one store Service"));
+            problems.push(format!(
+                "{id}: goes to {services:?}, expected one store Service"
+            ));
             continue;
         };
         let set = &route["headers"]["request"]["set"][FORWARDED_PREFIX];
-        let removed = array(&route["headers"]["request"]["remove"]).iter().any(|h| h == FORWARDED_PREFIX);
+        let removed = array(&route["headers"]["request"]["remove"])
+            .iter()
+            .any(|h| h == FORWARDED_PREFIX);
         let matches = array(&route["match"]);
         if matches.is_empty() {
-            problems.push(format!("{id}: matches every path; each store route needs a path prefix"));
+            problems.push(format!(
+                "{id}: matches every path; each store route needs a path prefix"
+            ));
         }
         for mb in matches {
             let Some(prefix) = mb["uri"]["prefix"].as_str() else {
@@ -66,12 +84,19 @@ pub fn rendered_store_routes(m: &Manifests) -> (Vec<RenderedStoreRoute>, Vec<Str
                 ));
             }
             if !strip && !removed {
-                problems.push(format!("{id}: keeps {prefix} but lets a client's {FORWARDED_PREFIX} through"));
+                problems.push(format!(
+                    "{id}: keeps {prefix} but lets a client's {FORWARDED_PREFIX} through"
+                ));
             }
-            let row =
-                RenderedStoreRoute { prefix: prefix.to_string(), strip_prefix: strip, k8s_service: service.clone() };
+            let row = RenderedStoreRoute {
+                prefix: prefix.to_string(),
+                strip_prefix: strip,
+                k8s_service: service.clone(),
+            };
             match rows.iter().find(|r| r.prefix == prefix) {
-                Some(r) if *r != row => problems.push(format!("{id}: {row:?} disagrees with an earlier route {r:?}")),
+                Some(r) if *r != row => problems.push(format!(
+                    "{id}: {row:?} disagrees with an earlier route {r:?}"
+                )),
                 Some(_) => {}
                 None => rows.push(row),
             }
@@ -105,7 +130,10 @@ fn services_of(service: Service) -> BTreeSet<String> {
         Service::Client => ["client".to_string()].into(),
         Service::Explorer => ["explorer".to_string()].into(),
         Service::Auth => ["auth".to_string()].into(),
-        Service::Store => STORE_ROUTES.iter().map(|r| r.k8s_service.to_string()).collect(),
+        Service::Store => STORE_ROUTES
+            .iter()
+            .map(|r| r.k8s_service.to_string())
+            .collect(),
     }
 }
 
@@ -120,17 +148,30 @@ pub fn hosts_match_table(m: &Manifests) -> Vec<String> {
     for h in HOSTS {
         let host = format!("{}.{domain}", h.sub);
         known.insert(host.clone());
-        let gws: Vec<String> =
-            m.of_kind("Gateway").filter(|g| gateway_hosts(g).contains(&host)).map(gateway_id).collect();
+        let gws: Vec<String> = m
+            .of_kind("Gateway")
+            .filter(|g| gateway_hosts(g).contains(&host))
+            .map(gateway_id)
+            .collect();
         if gws != [h.gateway] {
-            problems.push(format!("host {host}: Gateways {gws:?}, the table says [{}]", h.gateway));
+            problems.push(format!(
+                "host {host}: Gateways {gws:?}, the table says [{}]",
+                h.gateway
+            ));
         }
         let vss: Vec<&Value> = m
             .of_kind("VirtualService")
-            .filter(|vs| array(&vs["spec"]["hosts"]).iter().any(|x| *x == host.as_str()))
+            .filter(|vs| {
+                array(&vs["spec"]["hosts"])
+                    .iter()
+                    .any(|x| *x == host.as_str())
+            })
             .collect();
         let [vs] = vss.as_slice() else {
-            problems.push(format!("host {host}: {} VirtualServices, expected one", vss.len()));
+            problems.push(format!(
+                "host {host}: {} VirtualServices, expected one",
+                vss.len()
+            ));
             continue;
         };
         if vs_gateway_refs(vs) != [h.gateway] {
@@ -148,18 +189,28 @@ pub fn hosts_match_table(m: &Manifests) -> Vec<String> {
             .map(|s| s.name.to_string())
             .collect();
         if services != services_of(h.service) {
-            problems.push(format!("{}: routes to {services:?}, expected {:?}", describe(vs), services_of(h.service)));
+            problems.push(format!(
+                "{}: routes to {services:?}, expected {:?}",
+                describe(vs),
+                services_of(h.service)
+            ));
         }
     }
     for g in m.of_kind("Gateway") {
         for host in gateway_hosts(g).difference(&known) {
-            problems.push(format!("{}: serves {host}, which is not in sa_shared::routes::HOSTS", describe(g)));
+            problems.push(format!(
+                "{}: serves {host}, which is not in sa_shared::routes::HOSTS",
+                describe(g)
+            ));
         }
     }
     for vs in m.of_kind("VirtualService") {
         for host in array(&vs["spec"]["hosts"]).iter().filter_map(Value::as_str) {
             if !known.contains(host) {
-                problems.push(format!("{}: host {host} is not in sa_shared::routes::HOSTS", describe(vs)));
+                problems.push(format!(
+                    "{}: host {host} is not in sa_shared::routes::HOSTS",
+                    describe(vs)
+                ));
             }
         }
     }

@@ -10,21 +10,32 @@ pub fn rendered() -> &'static [Manifests] {
     RENDERED.get_or_init(|| {
         OVERLAYS
             .iter()
-            .map(|o| render::render_overlay(o).unwrap_or_else(|e| panic!("rendering overlay {o}: {e}")))
+            .map(|o| {
+                render::render_overlay(o).unwrap_or_else(|e| panic!("rendering overlay {o}: {e}"))
+            })
             .collect()
     })
 }
 
 /// A private copy of one overlay's render.
 pub fn overlay(name: &str) -> Manifests {
-    rendered().iter().find(|m| m.overlay == name).unwrap_or_else(|| panic!("no overlay {name}")).clone()
+    rendered()
+        .iter()
+        .find(|m| m.overlay == name)
+        .unwrap_or_else(|| panic!("no overlay {name}"))
+        .clone()
 }
 
 /// Runs check `name` on every overlay and fails with everything it found.
 pub fn assert_holds(name: &str) {
     for m in rendered() {
         let problems = checks::run(name, m);
-        assert!(problems.is_empty(), "overlay {}: {name} found:\n  {}", m.overlay, problems.join("\n  "));
+        assert!(
+            problems.is_empty(),
+            "overlay {}: {name} found:\n  {}",
+            m.overlay,
+            problems.join("\n  ")
+        );
     }
 }
 
@@ -38,7 +49,8 @@ pub fn assert_caught(name: &str, m: &Manifests, needle: &str) {
 }
 
 pub fn doc<'a>(m: &'a mut Manifests, kind: &str, name: &str) -> &'a mut Value {
-    m.find_mut(kind, name).unwrap_or_else(|| panic!("no {kind} {name} in the render"))
+    m.find_mut(kind, name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in the render"))
 }
 
 fn unescape(token: &str) -> String {
@@ -65,7 +77,9 @@ pub fn set(m: &mut Manifests, kind: &str, name: &str, pointer: &str, value: Valu
 pub fn remove(m: &mut Manifests, kind: &str, name: &str, pointer: &str) {
     let (parent, last) = pointer.rsplit_once('/').expect("a pointer with a parent");
     let d = doc(m, kind, name);
-    let p = d.pointer_mut(parent).unwrap_or_else(|| panic!("{kind} {name} has nothing at {parent}"));
+    let p = d
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("{kind} {name} has nothing at {parent}"));
     let removed = match p {
         Value::Object(o) => o.remove(&unescape(last)).is_some(),
         Value::Array(a) => {
@@ -82,7 +96,9 @@ pub fn remove(m: &mut Manifests, kind: &str, name: &str, pointer: &str) {
 
 /// The index of the first store VirtualService route named `route`.
 pub fn store_route(m: &Manifests, route: &str) -> usize {
-    let vs = m.find("VirtualService", "store").expect("the store VirtualService");
+    let vs = m
+        .find("VirtualService", "store")
+        .expect("the store VirtualService");
     vs["spec"]["http"]
         .as_array()
         .unwrap()
@@ -98,6 +114,9 @@ pub fn arg_index(m: &Manifests, deployment: &str, flag: &str) -> usize {
         .as_array()
         .unwrap()
         .iter()
-        .position(|a| a.as_str().is_some_and(|a| a.starts_with(&format!("{flag}="))))
+        .position(|a| {
+            a.as_str()
+                .is_some_and(|a| a.starts_with(&format!("{flag}=")))
+        })
         .unwrap_or_else(|| panic!("{deployment} has no {flag}"))
 }

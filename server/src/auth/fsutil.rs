@@ -14,5 +14,13 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temp file, fsync and rename, with mode 0600.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::durable::replace(path, bytes, crate::durable::Replace { fsync: true, mode: Some(0o600), modified: None })
+    crate::durable::replace(
+        path,
+        bytes,
+        crate::durable::Replace {
+            fsync: true,
+            mode: Some(0o600),
+            modified: None,
+        },
+    )
 }

@@ -30,9 +30,14 @@ pub struct Representation {
 impl Representation {
     fn new(bytes: Bytes) -> Self {
         let digest = Sha256::digest(&bytes);
-        let tag = format!("\"{}\"", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18]));
+        let tag = format!(
+            "\"{}\"",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18])
+        );
         Representation {
-            etag: tag.parse().expect("a quoted base64url string is a valid entity tag"),
+            etag: tag
+                .parse()
+                .expect("a quoted base64url string is a valid entity tag"),
             etag_header: HeaderValue::from_str(&tag).expect("base64url is a valid header value"),
             content_length: HeaderValue::from(bytes.len()),
             bytes,
@@ -69,9 +74,17 @@ pub struct Assets {
 impl Assets {
     /// Reads `dir` recursively. Fails when it has no `index.html`.
     pub fn load(dir: &Path) -> anyhow::Result<Assets> {
-        let root = dir.canonicalize().with_context(|| format!("cannot open {}: build the app first (cargo xtask dev builds both)", dir.display()))?;
+        let root = dir.canonicalize().with_context(|| {
+            format!(
+                "cannot open {}: build the app first (cargo xtask dev builds both)",
+                dir.display()
+            )
+        })?;
         let mut raw: HashMap<String, Bytes> = HashMap::new();
-        let walker = walkdir::WalkDir::new(&root).follow_links(true).into_iter().filter_entry(|e| stays_inside(&root, e));
+        let walker = walkdir::WalkDir::new(&root)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| stays_inside(&root, e));
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
@@ -88,12 +101,21 @@ impl Assets {
                 tracing::warn!(path = %entry.path().display(), "skipping a file whose name can't be requested");
                 continue;
             };
-            let bytes = std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
+            let bytes = std::fs::read(entry.path())
+                .with_context(|| format!("cannot read {}", entry.path().display()))?;
             raw.insert(key, Bytes::from(bytes));
         }
-        anyhow::ensure!(raw.contains_key("index.html"), "{} has no index.html: build the app first (cargo xtask dev builds both)", dir.display());
+        anyhow::ensure!(
+            raw.contains_key("index.html"),
+            "{} has no index.html: build the app first (cargo xtask dev builds both)",
+            dir.display()
+        );
 
-        let sibling_of = |key: &str, suffix: &str| key.strip_suffix(suffix).filter(|base| raw.contains_key(*base)).map(str::to_owned);
+        let sibling_of = |key: &str, suffix: &str| {
+            key.strip_suffix(suffix)
+                .filter(|base| raw.contains_key(*base))
+                .map(str::to_owned)
+        };
         let mut files = HashMap::new();
         for (key, bytes) in &raw {
             // A `.br`/`.gz` next to its original is only served as that file's encoding.
@@ -104,8 +126,14 @@ impl Assets {
                 content_type: content_type(key),
                 cache_control: cache_policy::for_path(key),
                 identity: Representation::new(bytes.clone()),
-                br: raw.get(&format!("{key}.br")).cloned().map(Representation::new),
-                gzip: raw.get(&format!("{key}.gz")).cloned().map(Representation::new),
+                br: raw
+                    .get(&format!("{key}.br"))
+                    .cloned()
+                    .map(Representation::new),
+                gzip: raw
+                    .get(&format!("{key}.gz"))
+                    .cloned()
+                    .map(Representation::new),
             };
             files.insert(key.clone(), asset);
         }
@@ -117,7 +145,9 @@ impl Assets {
     }
 
     pub fn index(&self) -> &Asset {
-        self.files.get("index.html").expect("load() checked that index.html exists")
+        self.files
+            .get("index.html")
+            .expect("load() checked that index.html exists")
     }
 
     pub fn len(&self) -> usize {
@@ -129,7 +159,14 @@ impl Assets {
     }
 
     pub fn total_bytes(&self) -> usize {
-        self.files.values().map(|a| a.identity.bytes.len() + a.br.as_ref().map_or(0, |r| r.bytes.len()) + a.gzip.as_ref().map_or(0, |r| r.bytes.len())).sum()
+        self.files
+            .values()
+            .map(|a| {
+                a.identity.bytes.len()
+                    + a.br.as_ref().map_or(0, |r| r.bytes.len())
+                    + a.gzip.as_ref().map_or(0, |r| r.bytes.len())
+            })
+            .sum()
     }
 }
 
@@ -152,7 +189,10 @@ fn key_for(root: &Path, path: &Path) -> Option<String> {
     let rel: PathBuf = path.strip_prefix(root).ok()?.to_path_buf();
     let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
     let parts = parts?;
-    if parts.iter().any(|p| p.is_empty() || p.contains('\\') || p.chars().any(char::is_control)) {
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || p.contains('\\') || p.chars().any(char::is_control))
+    {
         return None;
     }
     Some(parts.join("/"))
@@ -163,9 +203,22 @@ fn content_type(key: &str) -> HeaderValue {
         // Browsers only compile a module streamed with this exact type.
         "application/wasm"
     } else {
-        mime_guess::from_path(key).first_raw().unwrap_or("application/octet-stream")
+        mime_guess::from_path(key)
+            .first_raw()
+            .unwrap_or("application/octet-stream")
     };
-    let textual = mime.starts_with("text/") || matches!(mime, "application/javascript" | "application/json" | "image/svg+xml" | "application/manifest+json");
-    let value = if textual { format!("{mime}; charset=utf-8") } else { mime.to_owned() };
+    let textual = mime.starts_with("text/")
+        || matches!(
+            mime,
+            "application/javascript"
+                | "application/json"
+                | "image/svg+xml"
+                | "application/manifest+json"
+        );
+    let value = if textual {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_owned()
+    };
     HeaderValue::from_str(&value).expect("mime types are valid header values")
 }

@@ -49,7 +49,15 @@ mod tests {
 
     #[test]
     fn plain_names_are_not() {
-        for k in ["index.html", "favicon.ico", "sa-client.js", "app-v2.css", "my-app-cafe.js", "config.json", "notes-0123456789abcdefg.txt"] {
+        for k in [
+            "index.html",
+            "favicon.ico",
+            "sa-client.js",
+            "app-v2.css",
+            "my-app-cafe.js",
+            "config.json",
+            "notes-0123456789abcdefg.txt",
+        ] {
             assert!(!is_hashed(k), "{k}");
         }
     }

@@ -31,8 +31,17 @@ pub struct ConfigArgs {
 
 impl ConfigArgs {
     pub fn runtime_config(&self) -> anyhow::Result<RuntimeConfig> {
-        anyhow::ensure!(matches!(self.public_scheme.as_str(), "http" | "https"), "--public-scheme must be http or https, not {:?}", self.public_scheme);
-        let port = self.public_port.filter(|p| !matches!((self.public_scheme.as_str(), *p), ("http", 80) | ("https", 443)));
+        anyhow::ensure!(
+            matches!(self.public_scheme.as_str(), "http" | "https"),
+            "--public-scheme must be http or https, not {:?}",
+            self.public_scheme
+        );
+        let port = self.public_port.filter(|p| {
+            !matches!(
+                (self.public_scheme.as_str(), *p),
+                ("http", 80) | ("https", 443)
+            )
+        });
         let mut c = RuntimeConfig::for_domain(&self.public_scheme, &self.domain, port);
         c.layout = match self.layout.as_str() {
             "standard" => Layout::Standard,
@@ -60,6 +69,13 @@ impl ConfigJson {
 
     pub fn response(&self) -> Response {
         const JSON: HeaderValue = HeaderValue::from_static("application/json");
-        ([(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, cache_policy::REVALIDATE)], self.0.clone()).into_response()
+        (
+            [
+                (header::CONTENT_TYPE, JSON),
+                (header::CACHE_CONTROL, cache_policy::REVALIDATE),
+            ],
+            self.0.clone(),
+        )
+            .into_response()
     }
 }

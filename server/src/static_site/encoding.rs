@@ -37,7 +37,9 @@ pub fn negotiate(accept: Option<&HeaderValue>, has_br: bool, has_gzip: bool) -> 
         let coding = parts.next().unwrap_or("").trim();
         let q = parts.find_map(|p| {
             let (k, v) = p.split_once('=')?;
-            k.trim().eq_ignore_ascii_case("q").then(|| parse_q(v.trim()))
+            k.trim()
+                .eq_ignore_ascii_case("q")
+                .then(|| parse_q(v.trim()))
         });
         let q = match q {
             Some(Some(q)) => q,
@@ -58,16 +60,24 @@ pub fn negotiate(accept: Option<&HeaderValue>, has_br: bool, has_gzip: bool) -> 
         *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
     }
     let br = if has_br { br.or(star).unwrap_or(0) } else { 0 };
-    let gzip = if has_gzip { gzip.or(star).unwrap_or(0) } else { 0 };
+    let gzip = if has_gzip {
+        gzip.or(star).unwrap_or(0)
+    } else {
+        0
+    };
     // Identity is acceptable by default; only `identity;q=0` or `*;q=0` without it refuse it.
     let identity = identity.or(star.filter(|&q| q == 0)).unwrap_or(1);
-    let best = [(Encoding::Brotli, br), (Encoding::Gzip, gzip), (Encoding::Identity, identity)]
-        .into_iter()
-        .filter(|&(_, q)| q > 0)
-        .fold(None::<(Encoding, u16)>, |best, cand| match best {
-            Some(b) if b.1 >= cand.1 => Some(b),
-            _ => Some(cand),
-        });
+    let best = [
+        (Encoding::Brotli, br),
+        (Encoding::Gzip, gzip),
+        (Encoding::Identity, identity),
+    ]
+    .into_iter()
+    .filter(|&(_, q)| q > 0)
+    .fold(None::<(Encoding, u16)>, |best, cand| match best {
+        Some(b) if b.1 >= cand.1 => Some(b),
+        _ => Some(cand),
+    });
     best.map_or(Encoding::Identity, |(e, _)| e)
 }
 

@@ -5,7 +5,9 @@
 use axum::http::{header, HeaderMap};
 
 /// Extensions that are always subresources, whatever the `Accept` header says.
-const SUBRESOURCES: &[&str] = &["js", "mjs", "wasm", "css", "map", "json", "ico", "png", "svg", "woff", "woff2"];
+const SUBRESOURCES: &[&str] = &[
+    "js", "mjs", "wasm", "css", "map", "json", "ico", "png", "svg", "woff", "woff2",
+];
 
 /// True when a miss on `key` should be answered with `index.html`.
 pub fn is_navigation(key: &str, headers: &HeaderMap) -> bool {
@@ -20,12 +22,17 @@ pub fn is_navigation(key: &str, headers: &HeaderMap) -> bool {
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
-        let mut parts = item.split(';');
-        let media = parts.next().unwrap_or("").trim();
-        let refused = parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"));
-        media.eq_ignore_ascii_case("text/html") && !refused
-    })
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"));
+            media.eq_ignore_ascii_case("text/html") && !refused
+        })
 }
 
 #[cfg(test)]
@@ -45,9 +52,15 @@ mod tests {
         assert!(is_navigation("models/42", &none));
         assert!(is_navigation("", &none));
         assert!(!is_navigation("v1.2", &none));
-        assert!(is_navigation("v1.2", &accept("text/html,application/xhtml+xml")));
+        assert!(is_navigation(
+            "v1.2",
+            &accept("text/html,application/xhtml+xml")
+        ));
         assert!(!is_navigation("v1.2", &accept("text/html;q=0")));
-        assert!(!is_navigation("app-0123456789abcdef.js", &accept("text/html")));
+        assert!(!is_navigation(
+            "app-0123456789abcdef.js",
+            &accept("text/html")
+        ));
         assert!(!is_navigation("x_bg.wasm", &accept("*/*")));
     }
 }

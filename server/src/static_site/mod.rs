@@ -61,25 +61,43 @@ pub fn router(site: Site) -> anyhow::Result<Router> {
     let assets = assets::Assets::load(&site.dir)?;
     let index_html = String::from_utf8_lossy(&assets.index().identity.bytes).into_owned();
     let csp = security_headers::content_security_policy(&index_html, &site.config);
-    let csp = HeaderValue::from_str(&csp).map_err(|_| anyhow::anyhow!("the content security policy is not a valid header value: {csp:?}"))?;
+    let csp = HeaderValue::from_str(&csp).map_err(|_| {
+        anyhow::anyhow!("the content security policy is not a valid header value: {csp:?}")
+    })?;
     let config = config_json::ConfigJson::new(&site.config)?;
     tracing::debug!(dir = %site.dir.display(), files = assets.len(), bytes = assets.total_bytes(), "static files loaded");
 
     let router = Router::new()
-        .route("/config.json", get(move || std::future::ready(config.response())).fallback(method_not_allowed))
-        .route("/healthz", get(|| async { "ok" }).fallback(method_not_allowed))
+        .route(
+            "/config.json",
+            get(move || std::future::ready(config.response())).fallback(method_not_allowed),
+        )
+        .route(
+            "/healthz",
+            get(|| async { "ok" }).fallback(method_not_allowed),
+        )
         // Everything is in memory once the router exists, so ready means up.
-        .route("/readyz", get(|| async { "ok" }).fallback(method_not_allowed))
+        .route(
+            "/readyz",
+            get(|| async { "ok" }).fallback(method_not_allowed),
+        )
         .fallback(serve_asset)
         .with_state(Arc::new(assets));
     // Access log: one span and one line per request at INFO (`RUST_LOG=tower_http=warn` mutes it).
-    let access_log = TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(DefaultOnResponse::new().level(Level::INFO));
+    let access_log = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
     Ok(router.layer((access_log, security_headers::layer(csp))))
 }
 
 async fn method_not_allowed() -> Response {
-    let mut res = json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the static server only answers GET and HEAD");
-    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    let mut res = json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "the static server only answers GET and HEAD",
+    );
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     res
 }
 
@@ -89,19 +107,36 @@ async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) ->
         return method_not_allowed().await;
     }
     let Ok(key) = request_path::to_key(req.uri().path()) else {
-        return json_error(StatusCode::BAD_REQUEST, "bad_path", "the path has a `..`, `.`, encoded `/`, backslash, control character or empty segment");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            "the path has a `..`, `.`, encoded `/`, backslash, control character or empty segment",
+        );
     };
-    let found = if key.is_empty() || key.ends_with('/') { assets.get(&format!("{key}index.html")) } else { assets.get(&key) };
+    let found = if key.is_empty() || key.ends_with('/') {
+        assets.get(&format!("{key}index.html"))
+    } else {
+        assets.get(&key)
+    };
     let asset = match found {
         Some(a) => a,
         None if fallback::is_navigation(&key, req.headers()) => assets.index(),
-        None => return json_error(StatusCode::NOT_FOUND, "not_found", format!("no file /{key} in this app build")),
+        None => {
+            return json_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no file /{key} in this app build"),
+            )
+        }
     };
     respond::file(asset, method, req.headers()).into_response()
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let site = Site { dir: args.dir.clone(), config: args.config.runtime_config()? };
+    let site = Site {
+        dir: args.dir.clone(),
+        config: args.config.runtime_config()?,
+    };
     let app = router(site)?;
     let listener = crate::serve::bind(args.listen).await?;
     tracing::info!(app = ?args.app, dir = %args.dir.display(), listen = %args.listen, "static server ready");

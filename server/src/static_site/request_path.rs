@@ -21,7 +21,8 @@ pub fn to_key(path: &str) -> Result<String, BadPath> {
         if seg.is_empty() && !is_last {
             return Err(BadPath);
         }
-        if seg == "." || seg == ".." || seg.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
+        if seg == "." || seg == ".." || seg.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        {
             return Err(BadPath);
         }
         key.push_str(&seg);
@@ -47,8 +48,20 @@ mod tests {
     #[test]
     fn traversal_spellings() {
         for p in [
-            "/../etc/passwd", "/a/../../x", "/%2e%2e/x", "/%2E%2E/x", "/.%2e/x", "/a%2f..%2f..%2fx", "/..%5cx",
-            "/a\\..\\x", "/x%00.html", "/./x", "//etc/passwd", "/a//b", "/%c0%ae%c0%ae/x", "relative",
+            "/../etc/passwd",
+            "/a/../../x",
+            "/%2e%2e/x",
+            "/%2E%2E/x",
+            "/.%2e/x",
+            "/a%2f..%2f..%2fx",
+            "/..%5cx",
+            "/a\\..\\x",
+            "/x%00.html",
+            "/./x",
+            "//etc/passwd",
+            "/a//b",
+            "/%c0%ae%c0%ae/x",
+            "relative",
         ] {
             assert_eq!(to_key(p), Err(BadPath), "{p}");
         }

@@ -19,7 +19,11 @@ const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 
 /// The response for `asset`, given the request's method and headers.
 pub fn file(asset: &Asset, method: &Method, req: &HeaderMap) -> Response {
-    let encoding = encoding::negotiate(req.get(header::ACCEPT_ENCODING), asset.br.is_some(), asset.gzip.is_some());
+    let encoding = encoding::negotiate(
+        req.get(header::ACCEPT_ENCODING),
+        asset.br.is_some(),
+        asset.gzip.is_some(),
+    );
     let rep = asset.representation(encoding);
 
     let mut res = Response::new(Body::empty());
@@ -54,7 +58,8 @@ pub fn file(asset: &Asset, method: &Method, req: &HeaderMap) -> Response {
     let len = rep.bytes.len() as u64;
     match requested_range(req, rep, len) {
         Range::Full => {
-            res.headers_mut().insert(header::CONTENT_LENGTH, rep.content_length.clone());
+            res.headers_mut()
+                .insert(header::CONTENT_LENGTH, rep.content_length.clone());
             if method != Method::HEAD {
                 *res.body_mut() = Body::from(rep.bytes.clone());
             }
@@ -62,7 +67,11 @@ pub fn file(asset: &Asset, method: &Method, req: &HeaderMap) -> Response {
         Range::Part(start, end) => {
             *res.status_mut() = StatusCode::PARTIAL_CONTENT;
             let h = res.headers_mut();
-            h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")).expect("digits are a valid header value"));
+            h.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {start}-{end}/{len}"))
+                    .expect("digits are a valid header value"),
+            );
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
             if method != Method::HEAD {
                 *res.body_mut() = Body::from(rep.bytes.slice(start as usize..=end as usize));
@@ -71,7 +80,11 @@ pub fn file(asset: &Asset, method: &Method, req: &HeaderMap) -> Response {
         Range::Unsatisfiable => {
             *res.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
             let h = res.headers_mut();
-            h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("digits are a valid header value"));
+            h.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}"))
+                    .expect("digits are a valid header value"),
+            );
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
         }
     }

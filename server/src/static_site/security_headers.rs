@@ -15,11 +15,23 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub fn layer(csp: HeaderValue) -> (SetHeader, SetHeader, SetHeader, SetHeader, SetHeader) {
     (
         SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp),
-        SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
+        SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ),
         // For browsers without CSP frame-ancestors.
-        SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        SetResponseHeaderLayer::overriding(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+        SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ),
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
     )
 }
 
@@ -27,8 +39,14 @@ type SetHeader = SetResponseHeaderLayer<HeaderValue>;
 
 /// The CSP for an app whose `index.html` is `index_html`, talking to the hosts in `config`.
 pub fn content_security_policy(index_html: &str, config: &RuntimeConfig) -> String {
-    let scripts: String = inline_elements(index_html, "script").iter().map(|s| format!(" '{}'", sha256_source(s))).collect();
-    let styles: String = inline_elements(index_html, "style").iter().map(|s| format!(" '{}'", sha256_source(s))).collect();
+    let scripts: String = inline_elements(index_html, "script")
+        .iter()
+        .map(|s| format!(" '{}'", sha256_source(s)))
+        .collect();
+    let styles: String = inline_elements(index_html, "style")
+        .iter()
+        .map(|s| format!(" '{}'", sha256_source(s)))
+        .collect();
     let mut connect = vec!["'self'".to_owned()];
     for url in std::iter::once(&config.auth_url).chain(config.stores.iter().map(|s| &s.url)) {
         if let Some(origin) = origin_of(url) {
@@ -56,7 +74,10 @@ pub fn content_security_policy(index_html: &str, config: &RuntimeConfig) -> Stri
 
 /// `'sha256-…'` source for a script or style text, as browsers hash it.
 fn sha256_source(text: &str) -> String {
-    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes())))
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
 }
 
 /// The text of each `<tag>` element without a `src` attribute, with line breaks normalised as
@@ -73,15 +94,25 @@ pub fn inline_elements(html: &str, tag: &str) -> Vec<String> {
     while let Some(start) = lower[at..].find(&open).map(|i| at + i) {
         let after_name = start + open.len();
         // `<scripts>` or `<script-x>` are other elements.
-        if !lower[after_name..].starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace()) {
+        if !lower[after_name..]
+            .starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace())
+        {
             at = after_name;
             continue;
         }
-        let Some(tag_end) = lower[after_name..].find('>').map(|i| after_name + i) else { break };
+        let Some(tag_end) = lower[after_name..].find('>').map(|i| after_name + i) else {
+            break;
+        };
         let attrs = &lower[after_name..tag_end];
-        let Some(body_end) = lower[tag_end + 1..].find(&close).map(|i| tag_end + 1 + i) else { break };
+        let Some(body_end) = lower[tag_end + 1..].find(&close).map(|i| tag_end + 1 + i) else {
+            break;
+        };
         if !has_attr(attrs, "src") {
-            out.push(html[tag_end + 1..body_end].replace("\r\n", "\n").replace('\r', "\n"));
+            out.push(
+                html[tag_end + 1..body_end]
+                    .replace("\r\n", "\n")
+                    .replace('\r', "\n"),
+            );
         }
         at = body_end + close.len();
     }
@@ -89,7 +120,11 @@ pub fn inline_elements(html: &str, tag: &str) -> Vec<String> {
 }
 
 fn has_attr(attrs: &str, name: &str) -> bool {
-    attrs.split(|c: char| c.is_ascii_whitespace()).any(|a| a == name || a.strip_prefix(name).is_some_and(|r| r.trim_start().starts_with('=')))
+    attrs.split(|c: char| c.is_ascii_whitespace()).any(|a| {
+        a == name
+            || a.strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+    })
 }
 
 /// `scheme://host[:port]` of an absolute URL.
@@ -106,21 +141,32 @@ mod tests {
     fn finds_only_inline_scripts() {
         let html = "<head><script src=\"/a.js\"></script><SCRIPT type=\"module\">\r\nimport x from '/b.js';\r\n</SCRIPT>\
                     <script data-src=x>one()</script><scripts>no</scripts><style>p{}</style></head>";
-        assert_eq!(inline_elements(html, "script"), vec!["\nimport x from '/b.js';\n".to_owned(), "one()".to_owned()]);
+        assert_eq!(
+            inline_elements(html, "script"),
+            vec!["\nimport x from '/b.js';\n".to_owned(), "one()".to_owned()]
+        );
         assert_eq!(inline_elements(html, "style"), vec!["p{}".to_owned()]);
     }
 
     #[test]
     fn known_hash() {
         // `echo -n "alert('Hello, world.');" | openssl sha256 -binary | base64`, the CSP spec's example.
-        assert_eq!(sha256_source("alert('Hello, world.');"), "sha256-qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng=");
+        assert_eq!(
+            sha256_source("alert('Hello, world.');"),
+            "sha256-qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng="
+        );
     }
 
     #[test]
     fn connect_src_lists_auth_and_store_origins() {
         let c = RuntimeConfig::for_domain("https", "sa.example.com", None);
         let csp = content_security_policy("<script>x</script>", &c);
-        assert!(csp.contains("connect-src 'self' https://auth.sa.example.com https://store.sa.example.com;"), "{csp}");
+        assert!(
+            csp.contains(
+                "connect-src 'self' https://auth.sa.example.com https://store.sa.example.com;"
+            ),
+            "{csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline'; script") && !csp.contains("'unsafe-eval'"));
     }

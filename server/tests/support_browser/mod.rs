@@ -14,7 +14,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fantoccini::{elements::Element, wd::WebDriverCompatibleCommand, Client, ClientBuilder, Locator};
+use fantoccini::{
+    elements::Element, wd::WebDriverCompatibleCommand, Client, ClientBuilder, Locator,
+};
 use sa_server::dev::{self, DevContext};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -26,12 +28,17 @@ pub const DESKTOP: (u32, u32) = (1280, 800);
 pub const PHONE: (u32, u32) = (390, 844);
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("server/ has a parent")
+        .to_path_buf()
 }
 
 /// The app builds: `SA_DIST` or `<workspace>/dist`, each app in its own folder.
 pub fn dist_dir() -> PathBuf {
-    let dist = std::env::var_os("SA_DIST").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("dist"));
+    let dist = std::env::var_os("SA_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"));
     for app in ["client", "explorer"] {
         let index = dist.join(app).join("index.html");
         assert!(
@@ -45,7 +52,10 @@ pub fn dist_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 /// The dev gateway and a chromedriver; browsers (sessions) are opened from it.
@@ -71,7 +81,9 @@ impl Stack {
     pub async fn start_with(options: Options) -> Stack {
         let dist = dist_dir();
         let data = tempfile::tempdir().expect("temp data dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the dev gateway");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the dev gateway");
         let addr = listener.local_addr().unwrap();
         let args = dev::Args {
             listen: addr,
@@ -83,9 +95,16 @@ impl Stack {
             public_port: None,
             layout: "standard".into(),
         };
-        let ctx = dev::start(args, listener).await.expect("start sa-server dev in-process");
+        let ctx = dev::start(args, listener)
+            .await
+            .expect("start sa-server dev in-process");
         let driver = Driver::spawn().await;
-        Stack { ctx, addr, data, driver }
+        Stack {
+            ctx,
+            addr,
+            data,
+            driver,
+        }
     }
 
     /// `http://{sub}.sa.localhost:PORT{path}`.
@@ -101,11 +120,25 @@ impl Stack {
     /// Adds an account directly in auth's data dir, as `sa-server users add` does (the running
     /// file-backed auth service sees it at its next request). Tests use a cheap argon2 cost.
     pub async fn add_user(&self, name: &str, password: &str, roles: &[&str]) {
-        let roles = roles.iter().map(|r| sa_shared::auth::Role::parse(r).unwrap_or_else(|| panic!("unknown role {r}"))).collect();
-        let cost = sa_server::auth::passwords::Cost { memory_kib: 1024, iterations: 1, parallelism: 1 };
-        sa_server::auth::create_user(&self.data.path().join("auth"), None, name, password, roles, cost)
-            .await
-            .unwrap_or_else(|e| panic!("add user {name}: {e}"));
+        let roles = roles
+            .iter()
+            .map(|r| sa_shared::auth::Role::parse(r).unwrap_or_else(|| panic!("unknown role {r}")))
+            .collect();
+        let cost = sa_server::auth::passwords::Cost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        sa_server::auth::create_user(
+            &self.data.path().join("auth"),
+            None,
+            name,
+            password,
+            roles,
+            cost,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("add user {name}: {e}"));
     }
 
     /// An access token for `name`, through auth's login endpoint (for set-up calls).
@@ -117,7 +150,11 @@ impl Stack {
             .send()
             .await
             .expect("POST /api/login");
-        assert!(res.status().is_success(), "login as {name}: {}", res.status());
+        assert!(
+            res.status().is_success(),
+            "login as {name}: {}",
+            res.status()
+        );
         let body: sa_shared::auth::TokenResponse = res.json().await.expect("token response");
         body.access_token
     }
@@ -158,7 +195,10 @@ impl Driver {
         let url = format!("http://127.0.0.1:{port}/");
         let deadline = Instant::now() + WAIT;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within {WAIT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within {WAIT:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Driver { child, url }
@@ -178,11 +218,19 @@ impl Drop for Driver {
 /// signalled by its own pid.
 fn kill_browser_processes(profile: &Path) {
     let marker = format!("--user-data-dir={}", profile.display());
-    let Ok(procs) = std::fs::read_dir("/proc") else { return };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
     for entry in procs.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
-        let matches = cmdline.split(|b| *b == 0).any(|arg| arg == marker.as_bytes());
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let matches = cmdline
+            .split(|b| *b == 0)
+            .any(|arg| arg == marker.as_bytes());
         if matches && pid > 1 && pid != std::process::id() {
             if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
@@ -209,12 +257,23 @@ struct Vendor {
 }
 
 impl WebDriverCompatibleCommand for Vendor {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/{}", session.unwrap_or_default(), self.path))
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/{}",
+            session.unwrap_or_default(),
+            self.path
+        ))
     }
 
     fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
-        (self.method.clone(), self.body.as_ref().map(Value::to_string))
+        (
+            self.method.clone(),
+            self.body.as_ref().map(Value::to_string),
+        )
     }
 }
 
@@ -239,7 +298,10 @@ impl Browser {
         // rustls has two crypto back-ends compiled in here (reqwest's and hyper-rustls');
         // name one, or the first TLS-capable client panics.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let profile = tempfile::Builder::new().prefix("sa-chromium-").tempdir().expect("temp browser profile");
+        let profile = tempfile::Builder::new()
+            .prefix("sa-chromium-")
+            .tempdir()
+            .expect("temp browser profile");
         let args = [
             "--headless",
             "--no-sandbox",
@@ -254,7 +316,10 @@ impl Browser {
         ]
         .into_iter()
         .map(String::from)
-        .chain([format!("--user-data-dir={}", profile.path().display()), format!("--window-size={},{}", size.0, size.1)])
+        .chain([
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={},{}", size.0, size.1),
+        ])
         .collect::<Vec<_>>();
         let caps = json!({
             "browserName": "chrome",
@@ -271,7 +336,12 @@ impl Browser {
             .connect(&driver.url)
             .await
             .unwrap_or_else(|e| panic!("chromedriver could not start Chromium ({e}): `apt-get install -y chromium chromium-driver`"));
-        let b = Browser { client, _profile: profile, log: Mutex::new(Vec::new()), expected: Mutex::new(Vec::new()) };
+        let b = Browser {
+            client,
+            _profile: profile,
+            log: Mutex::new(Vec::new()),
+            expected: Mutex::new(Vec::new()),
+        };
         b.resize(size).await;
         b
     }
@@ -283,38 +353,60 @@ impl Browser {
     // ---- actions ----
 
     pub async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
     /// Sets the viewport (not the window) to `size`, so screenshots have exactly that size.
     pub async fn resize(&self, size: (u32, u32)) {
-        self.client.set_window_size(size.0, size.1).await.expect("set window size");
+        self.client
+            .set_window_size(size.0, size.1)
+            .await
+            .expect("set window size");
         // Headless windows have no chrome, but correct for it anyway if there is some.
-        let inner = self.eval("return [window.innerWidth, window.innerHeight]").await;
-        let (w, h) = (inner[0].as_u64().unwrap_or(size.0 as u64) as i64, inner[1].as_u64().unwrap_or(size.1 as u64) as i64);
+        let inner = self
+            .eval("return [window.innerWidth, window.innerHeight]")
+            .await;
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(size.0 as u64) as i64,
+            inner[1].as_u64().unwrap_or(size.1 as u64) as i64,
+        );
         let (dw, dh) = (size.0 as i64 - w, size.1 as i64 - h);
         if dw != 0 || dh != 0 {
-            let _ = self.client.set_window_size((size.0 as i64 + dw) as u32, (size.1 as i64 + dh) as u32).await;
+            let _ = self
+                .client
+                .set_window_size((size.0 as i64 + dw) as u32, (size.1 as i64 + dh) as u32)
+                .await;
         }
     }
 
     pub async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.wait_enabled(&el, css).await;
-        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Clicks the first element matching `css` whose text contains `text`.
     pub async fn click_text(&self, css: &str, text: &str) {
         let el = self.find_text(css, text).await;
-        el.click().await.unwrap_or_else(|e| panic!("click {css} {text:?}: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css} {text:?}: {e}"));
     }
 
     /// Replaces an input's value by typing, so the app sees real input events.
     pub async fn fill(&self, css: &str, value: &str) {
         let el = self.find(css).await;
-        el.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
-        el.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
     /// Sets a large value at once (typing a whole JSON document key by key is slow) and fires
@@ -333,7 +425,9 @@ impl Browser {
     pub async fn press(&self, key: fantoccini::key::Key) {
         use fantoccini::actions::{InputSource, KeyAction, KeyActions};
         let k: char = key.into();
-        let keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
         self.client.perform_actions(keys).await.expect("key press");
         self.client.release_actions().await.expect("release keys");
     }
@@ -371,7 +465,10 @@ impl Browser {
     }
 
     pub async fn eval_args(&self, js: &str, args: Vec<Value>) -> Value {
-        self.client.execute(js, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
+        self.client
+            .execute(js, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
     }
 
     /// Saves a PNG of the viewport as `test-artifacts/screenshots/{name}.png`.
@@ -379,7 +476,13 @@ impl Browser {
         let dir = workspace_root().join("test-artifacts").join("screenshots");
         std::fs::create_dir_all(&dir).expect("create test-artifacts/screenshots");
         // Let fonts and the last frame settle: one animation frame, not a fixed sleep.
-        let _ = self.client.execute_async("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))", vec![]).await;
+        let _ = self
+            .client
+            .execute_async(
+                "requestAnimationFrame(() => requestAnimationFrame(arguments[0]))",
+                vec![],
+            )
+            .await;
         let png = self.client.screenshot().await.expect("screenshot");
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
@@ -401,12 +504,21 @@ impl Browser {
             Vendor {
                 method: http::Method::POST,
                 path: "chromium/network_conditions",
-                body: Some(json!({"network_conditions": {"offline": true, "latency": 0, "download_throughput": -1, "upload_throughput": -1}})),
+                body: Some(
+                    json!({"network_conditions": {"offline": true, "latency": 0, "download_throughput": -1, "upload_throughput": -1}}),
+                ),
             }
         } else {
-            Vendor { method: http::Method::DELETE, path: "chromium/network_conditions", body: None }
+            Vendor {
+                method: http::Method::DELETE,
+                path: "chromium/network_conditions",
+                body: None,
+            }
         };
-        self.client.issue_cmd(cmd).await.unwrap_or_else(|e| panic!("set network conditions: {e}"));
+        self.client
+            .issue_cmd(cmd)
+            .await
+            .unwrap_or_else(|e| panic!("set network conditions: {e}"));
     }
 
     /// Emulates `prefers-color-scheme: dark` (or light) through the DevTools protocol.
@@ -414,9 +526,14 @@ impl Browser {
         let cmd = Vendor {
             method: http::Method::POST,
             path: "goog/cdp/execute",
-            body: Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
+            body: Some(
+                json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}}),
+            ),
         };
-        self.client.issue_cmd(cmd).await.unwrap_or_else(|e| panic!("emulate {scheme} mode: {e}"));
+        self.client
+            .issue_cmd(cmd)
+            .await
+            .unwrap_or_else(|e| panic!("emulate {scheme} mode: {e}"));
     }
 
     /// Declares a network error the test provokes on purpose (a substring of the log line,
@@ -437,7 +554,8 @@ impl Browser {
                 Err(e) => e,
             };
             if Instant::now() > deadline {
-                self.fail(&format!("no element {css:?} within {WAIT:?}: {err}")).await;
+                self.fail(&format!("no element {css:?} within {WAIT:?}: {err}"))
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -455,7 +573,8 @@ impl Browser {
                 }
             }
             if Instant::now() > deadline {
-                self.fail(&format!("no {css:?} containing {text:?} within {WAIT:?}")).await;
+                self.fail(&format!("no {css:?} containing {text:?} within {WAIT:?}"))
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -464,9 +583,16 @@ impl Browser {
     /// Waits until no element matches `css`.
     pub async fn find_none(&self, css: &str) {
         let deadline = Instant::now() + WAIT;
-        while !self.client.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(false) {
+        while !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.is_empty())
+            .unwrap_or(false)
+        {
             if Instant::now() > deadline {
-                self.fail(&format!("{css:?} is still there after {WAIT:?}")).await;
+                self.fail(&format!("{css:?} is still there after {WAIT:?}"))
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -481,7 +607,8 @@ impl Browser {
                 return v;
             }
             if Instant::now() > deadline {
-                self.fail(&format!("{what}: `{js}` stayed falsy for {WAIT:?}")).await;
+                self.fail(&format!("{what}: `{js}` stayed falsy for {WAIT:?}"))
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -490,12 +617,20 @@ impl Browser {
     pub async fn wait_url(&self, what: &str, contains: &str) {
         let deadline = Instant::now() + WAIT;
         loop {
-            let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let url = self
+                .client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
             if url.contains(contains) {
                 return;
             }
             if Instant::now() > deadline {
-                self.fail(&format!("{what}: URL is {url}, expected it to contain {contains:?}")).await;
+                self.fail(&format!(
+                    "{what}: URL is {url}, expected it to contain {contains:?}"
+                ))
+                .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -505,7 +640,8 @@ impl Browser {
         let deadline = Instant::now() + WAIT;
         while !el.is_enabled().await.unwrap_or(true) {
             if Instant::now() > deadline {
-                self.fail(&format!("{css:?} stayed disabled for {WAIT:?}")).await;
+                self.fail(&format!("{css:?} stayed disabled for {WAIT:?}"))
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -528,8 +664,16 @@ impl Browser {
 
     /// Reads new browser log entries into the kept log and returns the whole log.
     pub async fn console(&self) -> Vec<LogEntry> {
-        let log = Vendor { method: http::Method::POST, path: "se/log", body: Some(json!({"type": "browser"})) };
-        let fresh = self.client.issue_cmd(log).await.unwrap_or_else(|e| panic!("read the browser log: {e}"));
+        let log = Vendor {
+            method: http::Method::POST,
+            path: "se/log",
+            body: Some(json!({"type": "browser"})),
+        };
+        let fresh = self
+            .client
+            .issue_cmd(log)
+            .await
+            .unwrap_or_else(|e| panic!("read the browser log: {e}"));
         let mut log = self.log.lock().unwrap();
         for e in fresh.as_array().into_iter().flatten() {
             log.push(LogEntry {
@@ -555,7 +699,8 @@ impl Browser {
                 let planned = e.source == "network"
                     && (expected.iter().any(|x| e.message.contains(x.as_str()))
                         || e.message.contains("/favicon.ico ")
-                        || (e.message.contains("/api/token") && e.message.contains("status of 401")));
+                        || (e.message.contains("/api/token")
+                            && e.message.contains("status of 401")));
                 !planned
             })
             .collect()
@@ -566,21 +711,36 @@ impl Browser {
         assert!(
             errors.is_empty(),
             "console errors:\n{}",
-            errors.iter().map(|e| format!("  [{}] {}", e.source, e.message)).collect::<Vec<_>>().join("\n")
+            errors
+                .iter()
+                .map(|e| format!("  [{}] {}", e.source, e.message))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 
     /// Fails with a screenshot and the console, which is what one needs to see why.
     pub async fn fail(&self, why: &str) -> ! {
         let shot = self.screenshot("FAILED").await;
-        let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
         let console = self.console().await;
-        let body = self.eval("return document.body ? document.body.innerText.slice(0, 2000) : ''").await;
+        let body = self
+            .eval("return document.body ? document.body.innerText.slice(0, 2000) : ''")
+            .await;
         panic!(
             "{why}\n  at {url}\n  screenshot: {}\n  page text: {}\n  console:\n{}",
             shot.display(),
             body.as_str().unwrap_or_default(),
-            console.iter().map(|e| format!("    {} [{}] {}", e.level, e.source, e.message)).collect::<Vec<_>>().join("\n")
+            console
+                .iter()
+                .map(|e| format!("    {} [{}] {}", e.level, e.source, e.message))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 }

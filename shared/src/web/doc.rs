@@ -24,9 +24,15 @@ impl Doc {
     /// Parses `text`. The error says where and why it is not JSON, for people.
     pub fn parse(text: &str) -> Result<Doc, String> {
         match JSON::parse(text) {
-            Ok(v) => Ok(Doc { text: text.into(), root: Node(SendWrapper::new(v)) }),
+            Ok(v) => Ok(Doc {
+                text: text.into(),
+                root: Node(SendWrapper::new(v)),
+            }),
             Err(e) => {
-                let msg = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+                let msg = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_default();
                 Err(explain(text, &msg))
             }
         }
@@ -35,7 +41,10 @@ impl Doc {
     /// Parses a model: a JSON object (the store refuses anything else).
     pub fn parse_model(text: &str) -> Result<Doc, String> {
         if text.trim().is_empty() {
-            return Err("The document is empty. A model is a JSON object, e.g. {\"name\": \"My model\"}.".into());
+            return Err(
+                "The document is empty. A model is a JSON object, e.g. {\"name\": \"My model\"}."
+                    .into(),
+            );
         }
         let doc = Doc::parse(text)?;
         match doc.root.shape() {
@@ -53,7 +62,10 @@ impl Doc {
     /// the document (an integer beyond 2^53, `1.0` written as `1`), the text stays as it was,
     /// so saving an untouched document never alters it.
     pub fn pretty(&self) -> String {
-        let same = JSON::stringify(&self.root.0).ok().map(String::from).is_some_and(|c| c == without_space(&self.text));
+        let same = JSON::stringify(&self.root.0)
+            .ok()
+            .map(String::from)
+            .is_some_and(|c| c == without_space(&self.text));
         if !same {
             return self.text.to_string();
         }
@@ -65,7 +77,9 @@ impl Doc {
     /// The document's `name` when it is a string, otherwise `id`.
     pub fn display_name(&self, id: &str) -> String {
         match self.root.shape() {
-            Shape::Object(_) => Reflect::get(&self.root.0, &JsValue::from_str("name")).ok().and_then(|v| v.as_string()),
+            Shape::Object(_) => Reflect::get(&self.root.0, &JsValue::from_str("name"))
+                .ok()
+                .and_then(|v| v.as_string()),
             _ => None,
         }
         .unwrap_or_else(|| id.to_string())
@@ -99,7 +113,10 @@ pub enum Shape {
     Object(Vec<String>),
     Array(u32),
     /// A string, number, boolean or null: its CSS class and its JSON text.
-    Scalar { class: &'static str, text: String },
+    Scalar {
+        class: &'static str,
+        text: String,
+    },
 }
 
 impl Node {
@@ -109,7 +126,10 @@ impl Node {
             return Shape::Array(v.unchecked_ref::<Array>().length());
         }
         if v.is_object() {
-            let keys = Object::keys(v.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect();
+            let keys = Object::keys(v.unchecked_ref::<Object>())
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect();
             return Shape::Object(keys);
         }
         let class = if v.is_string() {
@@ -121,17 +141,23 @@ impl Node {
         } else {
             "jt-null"
         };
-        let text = JSON::stringify(v).map(String::from).unwrap_or_else(|_| "null".into());
+        let text = JSON::stringify(v)
+            .map(String::from)
+            .unwrap_or_else(|_| "null".into());
         Shape::Scalar { class, text }
     }
 
     /// The member `key` of an object.
     pub fn member(&self, key: &str) -> Node {
-        Node(SendWrapper::new(Reflect::get(&self.0, &JsValue::from_str(key)).unwrap_or(JsValue::NULL)))
+        Node(SendWrapper::new(
+            Reflect::get(&self.0, &JsValue::from_str(key)).unwrap_or(JsValue::NULL),
+        ))
     }
 
     /// Element `i` of an array.
     pub fn item(&self, i: u32) -> Node {
-        Node(SendWrapper::new(Reflect::get_u32(&self.0, i).unwrap_or(JsValue::NULL)))
+        Node(SendWrapper::new(
+            Reflect::get_u32(&self.0, i).unwrap_or(JsValue::NULL),
+        ))
     }
 }

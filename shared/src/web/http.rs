@@ -19,7 +19,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), message: message.into() }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// The server could not be reached at all (offline, DNS, CORS refusal, server down).
@@ -54,16 +58,34 @@ impl ApiError {
     /// The default explanation for a status without an error body (e.g. a gateway's own page).
     pub fn for_status(status: u16) -> Self {
         let (code, message) = match status {
-            400 => ("bad_request", "The server could not use this request. Check what you entered."),
-            401 => ("unauthorized", "You are not signed in, or your session has ended. Sign in again."),
-            403 => ("forbidden", "Your account may not do this. Ask an admin for the writer role."),
+            400 => (
+                "bad_request",
+                "The server could not use this request. Check what you entered.",
+            ),
+            401 => (
+                "unauthorized",
+                "You are not signed in, or your session has ended. Sign in again.",
+            ),
+            403 => (
+                "forbidden",
+                "Your account may not do this. Ask an admin for the writer role.",
+            ),
             404 => ("not_found", "It is not there: it may have been deleted."),
             409 => ("conflict", "That already exists."),
             412 => ("stale", "Someone saved a newer version in the meantime."),
             413 => ("too_large", "This is larger than the store accepts."),
-            429 => ("rate_limited", "Too many attempts. Wait a minute and try again."),
-            502..=504 => ("unavailable", "The service is unavailable right now. Try again in a minute."),
-            _ => ("http_error", "The server could not complete the request. Try again later."),
+            429 => (
+                "rate_limited",
+                "Too many attempts. Wait a minute and try again.",
+            ),
+            502..=504 => (
+                "unavailable",
+                "The service is unavailable right now. Try again in a minute.",
+            ),
+            _ => (
+                "http_error",
+                "The server could not complete the request. Try again later.",
+            ),
         };
         ApiError::new(status, code, format!("{message} (HTTP {status})"))
     }
@@ -153,7 +175,8 @@ impl Response {
     pub async fn text(&self) -> Result<String, String> {
         let promise = self.0.text().map_err(js_message)?;
         let text = JsFuture::from(promise).await.map_err(js_message)?;
-        text.as_string().ok_or_else(|| "the body is not text".to_string())
+        text.as_string()
+            .ok_or_else(|| "the body is not text".to_string())
     }
 }
 
@@ -188,7 +211,10 @@ pub(crate) async fn fetch(
         set(k, v)?;
     }
     if let Some(b) = body {
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             set("Content-Type", "application/json")?;
         }
         init.set_body(&JsValue::from_str(&b));
@@ -202,7 +228,10 @@ pub(crate) async fn fetch(
 
 /// Parses a JSON answer into a wire type.
 pub async fn json<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
-    let text = resp.text().await.map_err(|e| ApiError::bad_answer(short(&e)))?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ApiError::bad_answer(short(&e)))?;
     super::json::from_json(&text).map_err(|e| ApiError::bad_answer(short(&e)))
 }
 

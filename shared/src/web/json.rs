@@ -13,6 +13,10 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 
 /// `value` as JSON text, with objects (not JS `Map`s) for maps and `null` for `None`.
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, String> {
-    let js = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| e.to_string())?;
-    js_sys::JSON::stringify(&js).map(String::from).map_err(|_| "not serialisable".to_string())
+    let js = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())?;
+    js_sys::JSON::stringify(&js)
+        .map(String::from)
+        .map_err(|_| "not serialisable".to_string())
 }

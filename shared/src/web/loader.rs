@@ -42,7 +42,10 @@ impl<T: Clone + 'static> Loader<T> {
             });
         });
         run();
-        Loader { value, run: StoredValue::new_local(run) }
+        Loader {
+            value,
+            run: StoredValue::new_local(run),
+        }
     }
 
     /// The loaded value, or `None` while loading (reactive).

@@ -29,7 +29,9 @@ pub enum SessionState {
     /// Asking the auth host whether the refresh cookie is still good (page start).
     Restoring,
     SignedOut,
-    SignedIn { user: SessionUser },
+    SignedIn {
+        user: SessionUser,
+    },
 }
 
 /// The in-memory access token and when this browser should consider it expired.
@@ -91,12 +93,14 @@ impl Session {
 
     /// Reactive.
     pub fn is_signed_in(&self) -> bool {
-        self.state.with(|s| matches!(s, SessionState::SignedIn { .. }))
+        self.state
+            .with(|s| matches!(s, SessionState::SignedIn { .. }))
     }
 
     /// Reactive: `writer` or `admin`.
     pub fn can_write(&self) -> bool {
-        self.state.with(|s| matches!(s, SessionState::SignedIn { user } if auth::can_write(&user.roles)))
+        self.state
+            .with(|s| matches!(s, SessionState::SignedIn { user } if auth::can_write(&user.roles)))
     }
 
     /// Reactive.
@@ -114,13 +118,17 @@ impl Session {
 
     /// The current access token (not reactive). Prefer [`http::send`], which also refreshes.
     pub fn token(&self) -> Option<String> {
-        self.token.with_value(|t| t.as_ref().map(|t| t.value.clone()))
+        self.token
+            .with_value(|t| t.as_ref().map(|t| t.value.clone()))
     }
 
     /// The client's login page, which sends the user back to `return_to` afterwards.
     pub fn login_url(&self, return_to: &str) -> String {
         let client = self.config.with_value(|c| c.client_url.clone());
-        format!("{client}/login?return={}", String::from(js_sys::encode_uri_component(return_to)))
+        format!(
+            "{client}/login?return={}",
+            String::from(js_sys::encode_uri_component(return_to))
+        )
     }
 
     /// At page start: trades the refresh cookie (if any) for an access token.
@@ -129,7 +137,10 @@ impl Session {
     }
 
     pub async fn login(&self, credentials: &Credentials) -> Result<(), ApiError> {
-        let url = format!("{}/api/login", self.config.with_value(|c| c.auth_url.clone()));
+        let url = format!(
+            "{}/api/login",
+            self.config.with_value(|c| c.auth_url.clone())
+        );
         let body = super::json::to_json(credentials).map_err(ApiError::bad_answer)?;
         let resp = http::fetch(Method::POST, &url, &[], Some(body), None, true).await?;
         let resp = http::check(resp).await?;
@@ -140,7 +151,10 @@ impl Session {
     /// Ends the session here and on the auth host (the refresh cookie is revoked, so the
     /// other app loses its session at its next refresh or reload).
     pub async fn logout(&self) {
-        let url = format!("{}/api/logout", self.config.with_value(|c| c.auth_url.clone()));
+        let url = format!(
+            "{}/api/logout",
+            self.config.with_value(|c| c.auth_url.clone())
+        );
         let token = self.token();
         // Even when the auth host is unreachable, the user asked to be signed out here.
         let _ = http::fetch(Method::POST, &url, &[], None, token.as_deref(), true).await;
@@ -168,11 +182,12 @@ impl Session {
             Some(f) => f,
             None => {
                 let this = *self;
-                let fut: Pin<Box<dyn Future<Output = Result<(), ApiError>>>> = Box::pin(async move {
-                    let out = this.refresh_once().await;
-                    this.refreshing.set_value(None);
-                    out
-                });
+                let fut: Pin<Box<dyn Future<Output = Result<(), ApiError>>>> =
+                    Box::pin(async move {
+                        let out = this.refresh_once().await;
+                        this.refreshing.set_value(None);
+                        out
+                    });
                 let fut = fut.shared();
                 self.refreshing.set_value(Some(fut.clone()));
                 fut
@@ -182,7 +197,10 @@ impl Session {
     }
 
     async fn refresh_once(&self) -> Result<(), ApiError> {
-        let url = format!("{}/api/token", self.config.with_value(|c| c.auth_url.clone()));
+        let url = format!(
+            "{}/api/token",
+            self.config.with_value(|c| c.auth_url.clone())
+        );
         let result = async {
             let resp = http::fetch(Method::POST, &url, &[], None, None, true).await?;
             let resp = http::check(resp).await?;
@@ -197,7 +215,11 @@ impl Session {
                 // 401/403: no (valid) cookie, which is just "signed out"; anything else is a
                 // problem the user should hear about.
                 let plain_signed_out = matches!(e.status, 400 | 401 | 403);
-                self.last_error.set(if plain_signed_out { None } else { Some(e.clone()) });
+                self.last_error.set(if plain_signed_out {
+                    None
+                } else {
+                    Some(e.clone())
+                });
                 self.state.set(SessionState::SignedOut);
             }
         }
@@ -208,9 +230,15 @@ impl Session {
         let user = decode_user(&token.access_token)
             .ok_or_else(|| ApiError::bad_answer("the access token has no readable payload"))?;
         let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
-        self.token.set_value(Some(Token { value: token.access_token, expires_at_ms }));
+        self.token.set_value(Some(Token {
+            value: token.access_token,
+            expires_at_ms,
+        }));
         self.schedule_refresh(token.expires_in as f64 * 1000.0);
-        if self.state.with_untracked(|s| !matches!(s, SessionState::SignedIn { user: u } if *u == user)) {
+        if self
+            .state
+            .with_untracked(|s| !matches!(s, SessionState::SignedIn { user: u } if *u == user))
+        {
             self.state.set(SessionState::SignedIn { user });
         }
         Ok(())
@@ -220,7 +248,11 @@ impl Session {
     fn schedule_refresh(&self, lifetime_ms: f64) {
         self.cancel_timer();
         // Short-lived tokens (tests) refresh at 80% of their life instead of a minute before.
-        let delay = if lifetime_ms > 2.0 * REFRESH_MARGIN_MS { lifetime_ms - REFRESH_MARGIN_MS } else { lifetime_ms * 0.8 };
+        let delay = if lifetime_ms > 2.0 * REFRESH_MARGIN_MS {
+            lifetime_ms - REFRESH_MARGIN_MS
+        } else {
+            lifetime_ms * 0.8
+        };
         let this = *self;
         let handle = set_timeout_with_handle(
             move || {
@@ -259,21 +291,43 @@ fn decode_user(jwt: &str) -> Option<SessionUser> {
     let claims = js_sys::JSON::parse(std::str::from_utf8(&bytes).ok()?).ok()?;
     let claim = |k: &str| js_sys::Reflect::get(&claims, &JsValue::from_str(k)).ok();
     let sub = claim("sub")?.as_string()?;
-    let name = claim("name").and_then(|v| v.as_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| sub.clone());
+    let name = claim("name")
+        .and_then(|v| v.as_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| sub.clone());
     let roles = claim("roles")
         .filter(js_sys::Array::is_array)
-        .map(|v| js_sys::Array::from(&v).iter().filter_map(|r| r.as_string()).collect())
+        .map(|v| {
+            js_sys::Array::from(&v)
+                .iter()
+                .filter_map(|r| r.as_string())
+                .collect()
+        })
         .unwrap_or_default();
-    Some(SessionUser { id: sub, name, roles })
+    Some(SessionUser {
+        id: sub,
+        name,
+        roles,
+    })
 }
 
 /// Through the browser's `atob`, so the app carries no base64 code of its own.
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut b64: String = s.chars().map(|c| match c { '-' => '+', '_' => '/', c => c }).collect();
+    let mut b64: String = s
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
     while !b64.len().is_multiple_of(4) {
         b64.push('=');
     }
     let binary = window().atob(&b64).ok()?;
     // `atob` yields one char per byte.
-    binary.chars().map(|c| u8::try_from(c as u32).ok()).collect()
+    binary
+        .chars()
+        .map(|c| u8::try_from(c as u32).ok())
+        .collect()
 }

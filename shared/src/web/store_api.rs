@@ -88,7 +88,8 @@ pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetch
     let resp = send(session, Method::GET, &model_url(store, id), &[], None).await?;
     let etag = etag(&resp);
     let text = resp.text().await.map_err(ApiError::bad_answer)?;
-    let doc = Doc::parse(&text).map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
+    let doc = Doc::parse(&text)
+        .map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
     Ok(Fetched {
         doc,
         etag,
@@ -97,11 +98,7 @@ pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetch
 }
 
 /// `POST /api/model`.
-pub async fn create(
-    session: Session,
-    store: &StoreEntry,
-    doc: &Doc,
-) -> Result<Created, ApiError> {
+pub async fn create(session: Session, store: &StoreEntry, doc: &Doc) -> Result<Created, ApiError> {
     let resp = send(
         session,
         Method::POST,

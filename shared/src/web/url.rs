@@ -20,7 +20,10 @@ impl Location {
     /// it once, at the top of the app.
     pub fn install() -> Self {
         let (path, search) = current();
-        let loc = Location { path: RwSignal::new(path), search: RwSignal::new(search) };
+        let loc = Location {
+            path: RwSignal::new(path),
+            search: RwSignal::new(search),
+        };
         let pop = window_event_listener(ev::popstate, move |_| loc.sync());
         on_cleanup(move || pop.remove());
         provide_context(loc);
@@ -53,14 +56,19 @@ impl Location {
         self.path.with(|p| {
             p.split('/')
                 .filter(|s| !s.is_empty())
-                .map(|s| js_sys::decode_uri_component(s).map(String::from).unwrap_or_else(|_| s.to_string()))
+                .map(|s| {
+                    js_sys::decode_uri_component(s)
+                        .map(String::from)
+                        .unwrap_or_else(|_| s.to_string())
+                })
                 .collect()
         })
     }
 
     /// One query parameter, decoded (reactive).
     pub fn query(&self, name: &str) -> Option<String> {
-        self.search.with(|s| web_sys::UrlSearchParams::new_with_str(s).ok()?.get(name))
+        self.search
+            .with(|s| web_sys::UrlSearchParams::new_with_str(s).ok()?.get(name))
     }
 
     /// Goes to `href` (same origin) and adds a history entry.
@@ -107,7 +115,13 @@ impl Location {
 
     /// A plain left click on a same-origin link becomes a `pushState` navigation.
     fn on_click(&self, e: &web_sys::MouseEvent) {
-        if e.default_prevented() || e.button() != 0 || e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
+        if e.default_prevented()
+            || e.button() != 0
+            || e.ctrl_key()
+            || e.meta_key()
+            || e.shift_key()
+            || e.alt_key()
+        {
             return;
         }
         let Some(a) = e
@@ -128,7 +142,10 @@ impl Location {
         }
         let (path, search) = (a.pathname(), a.search());
         // `#main` and other in-page anchors stay with the browser.
-        if !a.hash().is_empty() && path == here.pathname().unwrap_or_default() && search == here.search().unwrap_or_default() {
+        if !a.hash().is_empty()
+            && path == here.pathname().unwrap_or_default()
+            && search == here.search().unwrap_or_default()
+        {
             return;
         }
         e.prevent_default();
@@ -143,7 +160,10 @@ pub fn use_location() -> Location {
 
 fn current() -> (String, String) {
     let l = window().location();
-    (l.pathname().unwrap_or_else(|_| "/".into()), l.search().unwrap_or_default())
+    (
+        l.pathname().unwrap_or_else(|_| "/".into()),
+        l.search().unwrap_or_default(),
+    )
 }
 
 /// Percent-encodes one path segment or query value.

@@ -251,11 +251,7 @@ impl super::Backend for FileBackend {
         if !expect.allows(current.as_deref()) {
             return Ok(Written::PreconditionFailed);
         }
-        let (target, body, fsync) = (
-            self.path(id),
-            doc.body.clone(),
-            self.fsync,
-        );
+        let (target, body, fsync) = (self.path(id), doc.body.clone(), self.fsync);
         let updated = SystemTime::from(doc.updated);
         let target2 = target.clone();
         blocking(move || write_atomically(&target2, &body, updated, fsync)).await?;

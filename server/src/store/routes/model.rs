@@ -127,7 +127,10 @@ async fn read_limited(mut body: Body, limit: usize, declared: Option<u64>) -> Re
     let mut kept: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            StoreError::bad_request("bad_body", format!("the request body could not be read: {e}"))
+            StoreError::bad_request(
+                "bad_body",
+                format!("the request body could not be read: {e}"),
+            )
         })?;
         if let Ok(data) = frame.into_data() {
             if kept.len() + data.len() > limit {
