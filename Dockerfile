@@ -5,21 +5,27 @@
 # it only put the tools in place, so they stay cached while the sources change.
 
 FROM rust:1.95-bookworm AS build
-ENV CARGO_TERM_COLOR=never \
-    PATH=/opt/binaryen/node_modules/.bin:/usr/local/cargo/bin:$PATH
+ENV CARGO_TERM_COLOR=never
 RUN apt-get update \
  && apt-get install -y --no-install-recommends brotli nodejs npm \
  && rm -rf /var/lib/apt/lists/*
-# rust-src: std is rebuilt for the apps' size (xtask/src/apps.rs).
-RUN rustup target add wasm32-unknown-unknown && rustup component add rust-src
-# Trunk 0.22 needs a newer rustc; 0.21 is the line that builds with 1.95 (shared/TOOLCHAIN.md).
-RUN cargo install trunk --locked --version ~0.21
-# wasm-opt from npm (Debian's binaryen 108 breaks the wasm).
-RUN npm install --prefix /opt/binaryen binaryen@132
 WORKDIR /src
-# wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
-COPY Cargo.lock ./
-RUN cargo install wasm-bindgen-cli --version "=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)"
+# The tools come from the same `cargo xtask setup` as on a developer's machine (pinned there,
+# once), in a layer of their own: it needs only the workspace manifests and xtask, so it stays
+# cached while the sources change. The other members are stubs until `COPY . .`.
+COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
+COPY xtask xtask
+COPY shared/Cargo.toml shared/
+COPY server/Cargo.toml server/
+COPY client/Cargo.toml client/
+COPY explorer/Cargo.toml explorer/
+COPY k8s/Cargo.toml k8s/
+RUN for d in shared server client explorer k8s; do \
+      mkdir -p $d/src && touch $d/src/lib.rs && echo 'fn main() {}' > $d/src/main.rs; \
+    done \
+ && cargo xtask setup \
+ && rm -rf shared/src server/src client/src explorer/src k8s/src
 COPY . .
 RUN cargo xtask build
 

@@ -100,3 +100,31 @@ fn dockerignore_keeps_build_output_and_secrets_out() {
         );
     }
 }
+
+#[test]
+fn tools_come_from_xtask_setup_in_a_layer_before_the_sources() {
+    let text = dockerfile();
+    let stages = stages(&text);
+    let (_, build) = stages.iter().find(|(n, _)| n == "build").unwrap();
+    let setup = build
+        .iter()
+        .position(|l| l.starts_with("RUN") && l.contains("cargo xtask setup"))
+        .expect("the build stage runs `cargo xtask setup`");
+    let sources = build
+        .iter()
+        .position(|l| l.split_whitespace().collect::<Vec<_>>() == ["COPY", ".", "."])
+        .expect("the build stage copies the sources with `COPY . .`");
+    assert!(
+        setup < sources,
+        "`cargo xtask setup` must run before `COPY . .`, so its layer stays cached"
+    );
+    // The tool pins live once, in xtask; the image must not repeat them.
+    for pinned in ["cargo install", "npm install", "binaryen", "trunk"] {
+        assert!(
+            !build
+                .iter()
+                .any(|l| l.starts_with("RUN") && l.contains(pinned)),
+            "the Dockerfile repeats a tool install that xtask owns: {pinned}"
+        );
+    }
+}

@@ -2,9 +2,12 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bearer;
 pub mod cli;
+pub mod clock;
 pub mod dev;
 pub mod durable;
+pub mod error;
 pub mod serve;
 pub mod static_site;
 pub mod store;

@@ -2,8 +2,6 @@
 //! share tokens, discovery and the error contract.
 mod auth_support;
 
-use std::time::{Duration, Instant};
-
 use auth_support::*;
 use base64::Engine;
 use reqwest::{header, StatusCode};
@@ -392,7 +390,7 @@ async fn login_and_registration_are_rate_limited_per_account_and_per_ip() {
 }
 
 #[tokio::test]
-async fn unknown_user_and_wrong_password_get_the_same_answer_in_about_the_same_time() {
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
     // A cost where argon2 dominates the request, so a skipped hash would show.
     let auth = start(|c| {
         c.argon2 = sa_server::auth::passwords::Cost {
@@ -421,26 +419,8 @@ async fn unknown_user_and_wrong_password_get_the_same_answer_in_about_the_same_t
         "status, headers and body must not tell the cases apart"
     );
 
-    // Interleaved, so load from other tests hits both cases alike; a skipped hash would make the
-    // unknown case about 100x faster, far outside the band.
-    let mut known = Vec::new();
-    let mut unknown = Vec::new();
-    for _ in 0..7 {
-        for (name, samples) in [("grace", &mut known), ("nobody-here", &mut unknown)] {
-            let t = Instant::now();
-            let a = auth.login(name, "not-the-password").await;
-            samples.push(t.elapsed());
-            assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-        }
-    }
-    known.sort();
-    unknown.sort();
-    let (known, unknown) = (known[3], unknown[3]);
-    let ratio = unknown.as_secs_f64() / known.as_secs_f64();
-    assert!(
-        (0.5..2.0).contains(&ratio),
-        "median times differ too much: known {known:?}, unknown {unknown:?}"
-    );
+    // Both cases run one argon2 verification of the same cost: see
+    // `auth::passwords::tests::unknown_users_cost_one_full_verification` (counted, not timed).
 }
 
 #[tokio::test]
@@ -739,7 +719,7 @@ async fn bad_input_gets_a_json_4xx_never_a_500() {
             "/api/login",
             "text/plain",
             br#"{"username":"a","password":"b"}"#.to_vec(),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
         (
             "/api/login",
@@ -763,7 +743,7 @@ async fn bad_input_gets_a_json_4xx_never_a_500() {
             "/api/register",
             "application/json",
             vec![b' '; 64 * 1024],
-            StatusCode::BAD_REQUEST,
+            StatusCode::PAYLOAD_TOO_LARGE,
         ),
         (
             "/api/register",
@@ -781,6 +761,14 @@ async fn bad_input_gets_a_json_4xx_never_a_500() {
     for (path, ctype, body, status) in cases {
         let a = post(path, ctype, body).await;
         assert_eq!(a.status, status, "{path} {ctype}: {}", a.body);
+        let code = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Some("unsupported_media_type"),
+            StatusCode::PAYLOAD_TOO_LARGE => Some("body_too_large"),
+            _ => None,
+        };
+        if let Some(code) = code {
+            assert_eq!(a.error_code(), code, "{path} {ctype}");
+        }
         assert!(
             a.body["error"]["code"].is_string() && a.body["error"]["message"].is_string(),
             "{path}: {}",
@@ -912,7 +900,6 @@ async fn users_and_sessions_survive_a_restart_and_cli_added_users_are_seen() {
         restarted.login("jack", "secret-password-2").await.status,
         StatusCode::OK
     );
-    let _ = Duration::ZERO;
 }
 
 #[tokio::test]

@@ -1,18 +1,30 @@
 //! Key rotation: `sa-server auth rotate-key` on a running service. Old tokens stay verifiable
 //! through the public JWKS until they expire; after that the retired key leaves the JWKS and the
 //! old tokens are rejected.
+//!
+//! The service runs on an adjustable clock: the test moves it past activation, retention and
+//! expiry instead of waiting for them.
 mod auth_support;
+#[path = "support_services/eventually.rs"]
+mod eventually;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use auth_support::*;
 use clap::Parser;
+use eventually::eventually;
 use jsonwebtoken::{jwk::JwkSet, Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
+use sa_server::clock::Clock;
 use sa_shared::auth::{Claims, AUDIENCE};
 
-const TTL: u64 = 3;
-const ACTIVATE_IN: u64 = 2;
+const TTL: u64 = 600;
+const ACTIVATE_IN: u64 = 300;
+/// The service looks for a rotated key this often (a poll of the key dir, not a wait on time).
+const RELOAD: Duration = Duration::from_millis(20);
+/// The service's clock also moves with real time, which may cross a second or two while the test
+/// runs; each step stays this far from a boundary it is not meant to cross.
+const MARGIN: i64 = 10;
 
 async fn jwks(auth: &TestAuth) -> JwkSet {
     let res = auth
@@ -32,8 +44,9 @@ fn kids(set: &JwkSet) -> Vec<String> {
         .collect()
 }
 
-/// Verifies like a store would: the key comes from the JWKS, nothing else; no leeway.
-fn verify_with(set: &JwkSet, token: &str, issuer: &str) -> Result<Claims, String> {
+/// Verifies like a store would: the key comes from the JWKS, nothing else; no leeway. Time is
+/// the service's clock.
+fn verify_with(set: &JwkSet, token: &str, issuer: &str, clock: &Clock) -> Result<Claims, String> {
     let kid = jsonwebtoken::decode_header(token)
         .map_err(|e| e.to_string())?
         .kid
@@ -46,35 +59,33 @@ fn verify_with(set: &JwkSet, token: &str, issuer: &str) -> Result<Claims, String
     v.set_audience(&[AUDIENCE]);
     v.set_issuer(&[issuer]);
     v.leeway = 0;
-    jsonwebtoken::decode::<Claims>(token, &key, &v)
+    v.validate_exp = false;
+    let claims = jsonwebtoken::decode::<Claims>(token, &key, &v)
         .map(|d| d.claims)
-        .map_err(|e| e.to_string())
-}
-
-async fn wait_until(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !check().await {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        .map_err(|e| e.to_string())?;
+    if claims.exp <= clock.now() {
+        return Err("ExpiredSignature".into());
     }
+    Ok(claims)
 }
 
 #[tokio::test]
 async fn rotated_key_keeps_old_tokens_valid_until_they_expire_then_they_are_rejected() {
-    let auth = start(|c| {
+    let clock = Clock::adjustable();
+    let service_clock = clock.clone();
+    let auth = start(move |c| {
         c.access_ttl = TTL;
         c.share_ttl = 1;
         c.clock_skew = 0;
+        c.key_reload_interval = RELOAD;
+        c.clock = service_clock;
     })
     .await;
     let (old_token, cookie) = auth.signed_in(ADMIN, ADMIN_PASSWORD).await;
     let before = jwks(&auth).await;
     let old_kid = kids(&before);
     assert_eq!(old_kid.len(), 1);
-    verify_with(&before, &old_token, &auth.base).expect("valid before rotation");
+    verify_with(&before, &old_token, &auth.base, &clock).expect("valid before rotation");
 
     // The real command line, as an operator runs it next to the service.
     let data_dir = auth.dir.path().to_str().unwrap().to_string();
@@ -89,72 +100,55 @@ async fn rotated_key_keeps_old_tokens_valid_until_they_expire_then_they_are_reje
     ])
     .expect("CLI parses");
     sa_server::cli::run(cli).await.expect("rotate-key");
-    let rotated_at = Instant::now();
 
     // First the new key is only published, so verifiers learn it before they meet a token.
-    wait_until(
-        "the service to publish the new key",
-        Duration::from_secs(5),
-        async || kids(&jwks(&auth).await).len() == 2,
-    )
+    let both = eventually("the service to publish the new key", || async {
+        let set = jwks(&auth).await;
+        (kids(&set).len() == 2).then_some(set)
+    })
     .await;
-    let both = jwks(&auth).await;
     let new_kid = kids(&both).into_iter().find(|k| *k != old_kid[0]).unwrap();
     let early = auth.refresh(&cookie).await;
     assert_eq!(early.status, StatusCode::OK);
     let cookie = early.refresh_cookie().unwrap();
-    if rotated_at.elapsed() < Duration::from_secs(ACTIVATE_IN - 1) {
-        assert_eq!(
-            jsonwebtoken::decode_header(early.access_token())
-                .unwrap()
-                .kid
-                .as_deref(),
-            Some(old_kid[0].as_str()),
-            "the new key does not sign before it activates"
-        );
-    }
-    verify_with(&both, &old_token, &auth.base).expect("an old token stays valid after rotation");
+    assert_eq!(
+        jsonwebtoken::decode_header(early.access_token())
+            .unwrap()
+            .kid
+            .as_deref(),
+        Some(old_kid[0].as_str()),
+        "the new key does not sign before it activates"
+    );
+    verify_with(&both, &old_token, &auth.base, &clock)
+        .expect("an old token stays valid after rotation");
     assert_eq!(auth.get("/api/me", &old_token).await.status, StatusCode::OK);
 
-    // Then it signs; the session survives the rotation.
-    let new_token = {
-        let mut cookie = cookie;
-        let start = Instant::now();
-        loop {
-            let fresh = auth.refresh(&cookie).await;
-            assert_eq!(
-                fresh.status,
-                StatusCode::OK,
-                "the session survives the rotation"
-            );
-            cookie = fresh.refresh_cookie().unwrap_or(cookie);
-            let t = fresh.access_token();
-            if jsonwebtoken::decode_header(&t).unwrap().kid.as_deref() == Some(new_kid.as_str()) {
-                break t;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(ACTIVATE_IN + 3),
-                "the new key never started signing"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    };
-    assert!(
-        rotated_at.elapsed() >= Duration::from_secs(ACTIVATE_IN - 1),
-        "activation waited"
+    // At its activation time the new key signs; the session survives the rotation.
+    clock.advance(ACTIVATE_IN as i64 + MARGIN);
+    let fresh = auth.refresh(&cookie).await;
+    assert_eq!(
+        fresh.status,
+        StatusCode::OK,
+        "the session survives the rotation"
     );
-    verify_with(&jwks(&auth).await, &new_token, &auth.base).expect("new token verifies");
-    verify_with(&jwks(&auth).await, &old_token, &auth.base)
-        .expect("the old token is still valid: its key is retired, not gone");
+    let new_token = fresh.access_token().to_string();
+    assert_eq!(
+        jsonwebtoken::decode_header(&new_token)
+            .unwrap()
+            .kid
+            .as_deref(),
+        Some(new_kid.as_str()),
+        "the new key signs once it is active"
+    );
+    let now_set = jwks(&auth).await;
+    verify_with(&now_set, &new_token, &auth.base, &clock).expect("new token verifies");
 
     // The retired private key is deleted by the service; the new one is owner-only.
     use std::os::unix::fs::PermissionsExt;
     let keys_dir = auth.dir.path().join("keys");
-    wait_until(
-        "the retired private key to be deleted",
-        Duration::from_secs(3),
-        async || !keys_dir.join(format!("{}.key.pem", old_kid[0])).exists(),
-    )
+    eventually("the retired private key to be deleted", || async {
+        (!keys_dir.join(format!("{}.key.pem", old_kid[0])).exists()).then_some(())
+    })
     .await;
     assert_eq!(
         std::fs::metadata(keys_dir.join(format!("{new_kid}.key.pem")))
@@ -164,43 +158,51 @@ async fn rotated_key_keeps_old_tokens_valid_until_they_expire_then_they_are_reje
             & 0o777,
         0o600
     );
-    let retired_at = Instant::now();
+    // The old key is retired now, not gone: a token it signed stays valid until it expires.
+    assert!(
+        kids(&now_set).contains(&old_kid[0]),
+        "the retired key stays published"
+    );
+    verify_with(&now_set, &old_token, &auth.base, &clock)
+        .expect("the old token is still valid: its key is retired, not gone");
+    assert_eq!(auth.get("/api/me", &old_token).await.status, StatusCode::OK);
 
-    // After the longest token lifetime the old key leaves the JWKS and the old token is refused.
-    let old_exp = claims_unverified(&old_token).exp;
-    wait_until(
-        "the retired key to leave the JWKS",
-        Duration::from_secs(TTL + 5),
-        async || kids(&jwks(&auth).await) == [new_kid.clone()],
-    )
-    .await;
+    // The retired key stays for the longest token lifetime after its retirement, then leaves.
+    // By then the old token has expired on its own.
+    clock.advance(TTL as i64 - 2 * MARGIN);
+    let late = jwks(&auth).await;
     assert!(
-        retired_at.elapsed() >= Duration::from_secs(TTL - 2),
-        "the retired key stayed for the token lifetime"
+        kids(&late).contains(&old_kid[0]),
+        "{:?} lacks {}",
+        kids(&late),
+        old_kid[0]
     );
+    assert!(
+        verify_with(&late, &old_token, &auth.base, &clock)
+            .unwrap_err()
+            .contains("Expired"),
+        "by then the old token has expired anyway"
+    );
+    clock.advance(2 * MARGIN);
     let after = jwks(&auth).await;
-    let err = verify_with(&after, &old_token, &auth.base).expect_err("old token rejected");
-    assert!(err.contains("not in the JWKS"), "{err}");
-    assert!(
-        time::OffsetDateTime::now_utc().unix_timestamp() >= old_exp,
-        "by then the old token had expired anyway"
+    assert_eq!(
+        kids(&after),
+        std::slice::from_ref(&new_kid),
+        "the retired key left the JWKS"
     );
+    let err = verify_with(&after, &old_token, &auth.base, &clock).expect_err("old token rejected");
+    assert!(err.contains("not in the JWKS"), "{err}");
     let refused = auth.get("/api/me", &old_token).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 
     // Expiry alone is enforced too: a token of the current key is refused once expired.
-    wait_until(
-        "the new token to expire",
-        Duration::from_secs(TTL + 3),
-        async || verify_with(&after, &new_token, &auth.base).is_err(),
-    )
-    .await;
-    assert!(verify_with(&after, &new_token, &auth.base)
-        .unwrap_err()
-        .contains("Expired"));
     let expired = auth.get("/api/me", &new_token).await;
     assert_eq!(
         (expired.status, expired.error_code()),
-        (StatusCode::UNAUTHORIZED, "token_expired")
+        (StatusCode::UNAUTHORIZED, "token_expired"),
+        "the new token, signed at activation, is TTL old by now"
     );
+    assert!(verify_with(&after, &new_token, &auth.base, &clock)
+        .unwrap_err()
+        .contains("Expired"));
 }

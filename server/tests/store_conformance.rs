@@ -691,7 +691,7 @@ async fn bad_inputs(s: &TestStore) {
     .await;
     assert_eq!(
         expect_error(s.get("/nothing/here").send().await.unwrap(), 404).await,
-        "no_route"
+        "not_found"
     );
     assert_eq!(
         expect_error(

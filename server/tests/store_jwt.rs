@@ -425,7 +425,7 @@ async fn an_issuer_that_starts_later_is_picked_up() {
         .send()
         .await
         .unwrap();
-    assert_eq!(expect_error(res, 503).await, "jwks_unavailable");
+    assert_eq!(expect_error(res, 503).await, "unavailable");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();

@@ -15,8 +15,36 @@ pub struct StoreEntry {
     pub url: String,
 }
 
+/// The port a URL of `scheme` leaves out (80 for http, 443 for https).
+pub fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+/// `scheme://host[:port]`, where a default port is never written.
+pub fn origin(scheme: &str, host: &str, port: Option<u16>) -> String {
+    match port.filter(|p| Some(*p) != default_port(scheme)) {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
+/// `host[:port]` of a request, with a default port of `scheme` taken off.
+pub fn without_default_port<'a>(scheme: &str, authority: &'a str) -> &'a str {
+    match default_port(scheme) {
+        Some(p) => authority
+            .strip_suffix(&format!(":{p}"))
+            .unwrap_or(authority),
+        None => authority,
+    }
+}
+
 /// Which layout the client renders.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     #[default]
@@ -38,12 +66,9 @@ pub struct RuntimeConfig {
 
 impl RuntimeConfig {
     /// The config for a deployment on `domain`, reached with `scheme` and an optional port
-    /// (`None` for the scheme's default port, which never appears in a URL).
+    /// (a default port, or `None`, never appears in a URL).
     pub fn for_domain(scheme: &str, domain: &str, port: Option<u16>) -> Self {
-        let url = |sub: &str| match port {
-            Some(p) => format!("{scheme}://{sub}.{domain}:{p}"),
-            None => format!("{scheme}://{sub}.{domain}"),
-        };
+        let url = |sub: &str| origin(scheme, &format!("{sub}.{domain}"), port);
         let store = url("store");
         let stores = crate::routes::STORE_ROUTES
             .iter()
@@ -80,13 +105,34 @@ mod tests {
 
     #[test]
     fn default_ports_never_appear() {
-        let c = RuntimeConfig::for_domain("https", "sa.example.com", None);
-        assert_eq!(c.auth_url, "https://auth.sa.example.com");
-        assert_eq!(c.stores[0].url, "https://store.sa.example.com/file");
-        assert!(c
-            .stores
-            .iter()
-            .all(|s| !s.url.contains(':') || s.url.starts_with("https://")));
+        for (scheme, port) in [("https", None), ("https", Some(443)), ("http", Some(80))] {
+            let c = RuntimeConfig::for_domain(scheme, "sa.example.com", port);
+            assert_eq!(c.auth_url, format!("{scheme}://auth.sa.example.com"));
+            assert_eq!(
+                c.stores[0].url,
+                format!("{scheme}://store.sa.example.com/file")
+            );
+            let urls = [&c.auth_url, &c.client_url, &c.explorer_url]
+                .into_iter()
+                .chain(c.stores.iter().map(|s| &s.url));
+            for url in urls {
+                let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
+                assert!(!authority.contains(':'), "{url} spells out a default port");
+            }
+        }
+        let c = RuntimeConfig::for_domain("https", "sa.example.com", Some(8443));
+        assert_eq!(c.auth_url, "https://auth.sa.example.com:8443");
+    }
+
+    #[test]
+    fn default_port_rule() {
+        assert_eq!(origin("http", "a.b", Some(80)), "http://a.b");
+        assert_eq!(origin("http", "a.b", Some(443)), "http://a.b:443");
+        assert_eq!(origin("https", "a.b", Some(443)), "https://a.b");
+        assert_eq!(without_default_port("https", "a.b:443"), "a.b");
+        assert_eq!(without_default_port("https", "a.b:80"), "a.b:80");
+        assert_eq!(without_default_port("http", "a.b:80"), "a.b");
+        assert_eq!(without_default_port("http", "a.b:8080"), "a.b:8080");
     }
 
     #[test]

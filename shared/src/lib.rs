@@ -5,6 +5,7 @@
 //! gateway's route table. The `web` feature adds the browser API clients.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -42,8 +42,9 @@ pub const HOSTS: &[HostRoute] = &[
     },
 ];
 
-/// Storage backends.
+/// Storage backends (also `sa-server store --backend`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Backend {
     File,
     Redis,

@@ -1,11 +1,14 @@
-//! `cargo xtask dev`, `cargo xtask test` and `cargo xtask build`.
+//! `cargo xtask setup`, `cargo xtask dev`, `cargo xtask test` and `cargo xtask build`.
 //!
 //! Each sets up what is missing (and says so), builds what changed, and then runs.
 #![forbid(unsafe_code)]
 
 mod apps;
 mod compress;
+mod gates;
+mod kubectl;
 mod progress;
+mod target;
 mod tools;
 
 use std::{path::PathBuf, process::Command};
@@ -24,6 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Install the tools the builds need (wasm target, rust-src, Trunk, wasm-bindgen-cli,
+    /// wasm-opt, terser). `dev`, `test` and `build` run this first.
+    Setup,
     /// Set up tools, build both apps, start `sa-server dev` and print the URLs.
     Dev {
         /// Extra arguments for `sa-server dev` (e.g. `-- --redis-url redis://127.0.0.1/`).
@@ -36,7 +42,7 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// Release build: both apps into dist/ and the server into target/server/sa-server.
+    /// Release build: both apps into dist/ and the server into the target dir's server/sa-server.
     Build,
 }
 
@@ -45,6 +51,7 @@ fn main() -> Result<()> {
     let root = workspace_root()?;
     std::env::set_current_dir(&root)?;
     match cli.command {
+        Cmd::Setup => tools::ensure_wasm_toolchain(&root).map(drop),
         Cmd::Dev { args } => dev(&root, &args),
         Cmd::Test { args } => test(&root, &args),
         Cmd::Build => build(&root),
@@ -66,7 +73,7 @@ fn dev(root: &std::path::Path, args: &[String]) -> Result<()> {
         run(Command::new("cargo").args(["build", "--quiet", "-p", "sa-server"]))
     })?;
     println!("==> starting sa-server dev (Ctrl-C stops it)");
-    let status = Command::new(root.join("target/debug/sa-server"))
+    let status = Command::new(target::dir()?.join("debug/sa-server"))
         .arg("dev")
         .args(args)
         .status()
@@ -80,11 +87,19 @@ fn dev(root: &std::path::Path, args: &[String]) -> Result<()> {
 fn test(root: &std::path::Path, args: &[String]) -> Result<()> {
     let toolchain = tools::ensure_wasm_toolchain(root)?;
     tools::ensure_test_services()?;
+    let kubectl = kubectl::ensure(root)?;
+    let path = match kubectl {
+        Some(dir) => std::env::join_paths(
+            std::iter::once(dir).chain(std::env::split_paths(&toolchain.path_env())),
+        )?,
+        None => toolchain.path_env(),
+    };
+    gates::check(&path)?;
     apps::build_all(root, &toolchain)?;
     let mut cmd = Command::new("cargo");
     cmd.args(["test", "--no-fail-fast"]).args(args);
     cmd.env("SA_DIST", root.join("dist"));
-    cmd.env("PATH", toolchain.path_env());
+    cmd.env("PATH", path);
     step(
         "running the test suite (unit, integration, browser, manifests)",
         || run(&mut cmd),

@@ -1,6 +1,6 @@
 //! Finds the tools the build and the tests need, and installs the missing ones.
 //!
-//! What is measured about this machine is in `../shared/TOOLCHAIN.md`: Trunk 0.21 (0.22 needs a
+//! What is measured about this machine is in `docs/architecture.md` ("Toolchain facts"): Trunk 0.21 (0.22 needs a
 //! newer rustc), wasm-bindgen-cli pinned to Cargo.lock, wasm-opt from npm's binaryen (Debian's
 //! 108 breaks the output), and everything offline.
 use std::{
@@ -244,10 +244,9 @@ const TEST_SERVICES: &[(&str, &str)] = &[
     ("/usr/lib/postgresql/15/bin/initdb", "postgresql"),
     ("/usr/bin/chromium", "chromium"),
     ("/usr/bin/chromedriver", "chromium-driver"),
-    ("/usr/bin/kubectl", "kubectl"),
 ];
 
-/// Redis, PostgreSQL, Chromium and kubectl for the integration, browser and manifest tests.
+/// Redis, PostgreSQL and Chromium for the integration and browser tests (kubectl: kubectl.rs).
 pub fn ensure_test_services() -> Result<()> {
     let missing: Vec<&str> = TEST_SERVICES
         .iter()
@@ -255,7 +254,7 @@ pub fn ensure_test_services() -> Result<()> {
         .map(|(_, pkg)| *pkg)
         .collect();
     if missing.is_empty() {
-        note("redis-server, PostgreSQL 15, Chromium, chromedriver, kubectl: present");
+        note("redis-server, PostgreSQL 15, Chromium, chromedriver: present");
         return Ok(());
     }
     let apt = which("apt-get");
@@ -264,14 +263,7 @@ pub fn ensure_test_services() -> Result<()> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    let installable: Vec<&str> = missing
-        .iter()
-        .copied()
-        .filter(|p| *p != "kubectl")
-        .collect();
-    if missing.contains(&"kubectl") {
-        bail!("kubectl is missing: install it (https://kubernetes.io/docs/tasks/tools/); the manifest tests render with `kubectl kustomize`");
-    }
+    let installable = missing;
     match (apt, root) {
         (Some(apt), true) => step(
             &format!(

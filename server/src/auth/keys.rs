@@ -216,6 +216,7 @@ pub struct JwksDocument {
 /// The keys in memory: the one that signs and the public keys that verify.
 pub struct KeyRing {
     dir: PathBuf,
+    clock: crate::clock::Clock,
     /// How long a retired key stays published: the longest token lifetime plus clock skew.
     retention: i64,
     loaded: RwLock<Loaded>,
@@ -224,12 +225,17 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    pub fn open(data_dir: &Path, retention_secs: u64) -> anyhow::Result<KeyRing> {
+    pub fn open(
+        data_dir: &Path,
+        retention_secs: u64,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<KeyRing> {
         ensure(data_dir)?;
         let dir = keys_dir(data_dir);
-        let loaded = load(&dir)?;
+        let loaded = load(&dir, clock.now())?;
         Ok(KeyRing {
             dir,
+            clock,
             retention: retention_secs as i64,
             loaded: RwLock::new(loaded),
             jwks_cache: RwLock::new(None),
@@ -242,17 +248,17 @@ impl KeyRing {
         let stamp = manifest_stamp(&self.dir);
         let changed = stamp != self.read().stamp;
         if changed {
-            let loaded = load(&self.dir)?;
+            let loaded = load(&self.dir, self.clock.now())?;
             *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded;
         }
         let l = self.read();
-        let t = now();
+        let t = self.clock.now();
         if l.keys.iter().any(|k| {
             k.encoding.is_some() && l.manifest.retired_at(&k.entry).is_some_and(|r| r <= t)
         }) {
             remove_superseded_private_keys(&self.dir, &l.manifest, t);
             drop(l);
-            let loaded = load(&self.dir)?;
+            let loaded = load(&self.dir, self.clock.now())?;
             *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded;
         }
         Ok(changed)
@@ -265,7 +271,9 @@ impl KeyRing {
     /// Signs `claims` with the key that signs now, naming it in the header's `kid`.
     pub fn sign<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
         let l = self.read();
-        let key = l.signing(now()).context("no signing key is active")?;
+        let key = l
+            .signing(self.clock.now())
+            .context("no signing key is active")?;
         let encoding = key
             .encoding
             .as_ref()
@@ -278,7 +286,7 @@ impl KeyRing {
     /// The `kid` of the key that signs now.
     pub fn active_kid(&self) -> String {
         self.read()
-            .signing(now())
+            .signing(self.clock.now())
             .map(|k| k.entry.kid.clone())
             .unwrap_or_default()
     }
@@ -301,7 +309,7 @@ impl KeyRing {
 
     /// The public key with this `kid`, if it is still published.
     pub fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
-        let t = now();
+        let t = self.clock.now();
         let l = self.read();
         l.keys
             .iter()
@@ -313,7 +321,7 @@ impl KeyRing {
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
             keys: self
-                .published_keys(now())
+                .published_keys(self.clock.now())
                 .into_iter()
                 .map(|(_, jwk, _)| jwk)
                 .collect(),
@@ -322,7 +330,7 @@ impl KeyRing {
 
     /// The JWKS serialized, rebuilt only when the set of published keys changes.
     pub fn jwks_document(&self) -> Arc<JwksDocument> {
-        let keys = self.published_keys(now());
+        let keys = self.published_keys(self.clock.now());
         let kids: Vec<String> = keys.iter().map(|(kid, _, _)| kid.clone()).collect();
         if let Some((cached_kids, doc)) = self
             .jwks_cache
@@ -363,10 +371,9 @@ fn manifest_stamp(dir: &Path) -> Option<(SystemTime, u64)> {
     Some((meta.modified().ok()?, ino))
 }
 
-fn load(dir: &Path) -> anyhow::Result<Loaded> {
+fn load(dir: &Path, t: i64) -> anyhow::Result<Loaded> {
     let stamp = manifest_stamp(dir);
     let manifest = read_manifest(dir)?;
-    let t = now();
     let signing = manifest
         .signing_at(t)
         .map(|k| k.kid.clone())

@@ -56,6 +56,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// How often the service looks for a rotated key on disk.
     pub key_reload_interval: Duration,
+    /// The time that keys and tokens go by (tests move it instead of waiting).
+    pub clock: crate::clock::Clock,
 }
 
 impl Config {
@@ -80,6 +82,7 @@ impl Config {
             limits: Limits::default(),
             trust_forwarded_for: false,
             key_reload_interval: Duration::from_secs(2),
+            clock: crate::clock::Clock::system(),
         }
     }
 
@@ -143,17 +146,23 @@ async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let longest = config
         .access_ttl
         .max(config.share_ttl.min(tokens::MAX_SHARE_TTL));
-    let keys = KeyRing::open(&config.data_dir, longest + config.clock_skew)
-        .context("cannot load the signing keys")?;
+    let keys = KeyRing::open(
+        &config.data_dir,
+        longest + config.clock_skew,
+        config.clock.clone(),
+    )
+    .context("cannot load the signing keys")?;
     let passwords = Passwords::new(config.argon2)?;
     let tokens = TokenIssuer {
         issuer: config.issuer.clone(),
         access_ttl: config.access_ttl,
         share_ttl: config.share_ttl.min(tokens::MAX_SHARE_TTL),
+        clock: config.clock.clone(),
     };
     let refresh = RefreshPolicy {
         ttl: config.refresh_ttl,
         reuse_grace: config.reuse_grace,
+        clock: config.clock.clone(),
     };
     let limits = RateLimits::new(config.limits);
     let discovery = wellknown::discovery_document(&config);

@@ -1,5 +1,8 @@
 //! argon2id password hashing, off the async threads and with bounded parallelism.
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
 
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -51,6 +54,8 @@ pub struct Passwords {
     dummy: Arc<str>,
     /// Each hash holds `memory_kib` of RAM; a burst of logins must not hold gigabytes.
     permits: Arc<Semaphore>,
+    /// argon2 verifications that ran to the end (for tests: every login must run exactly one).
+    verifications: Arc<AtomicU64>,
 }
 
 impl Passwords {
@@ -65,6 +70,7 @@ impl Passwords {
             argon,
             dummy: dummy.into(),
             permits: Arc::new(Semaphore::new(parallel)),
+            verifications: Arc::default(),
         })
     }
 
@@ -73,12 +79,12 @@ impl Passwords {
             .permits
             .acquire()
             .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(|e| AuthError::internal(e.to_string()))?;
         let argon = self.argon.clone();
         tokio::task::spawn_blocking(move || hash_blocking(&argon, &password))
             .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?
-            .map_err(|e| AuthError::Internal(e.to_string()))
+            .map_err(|e| AuthError::internal(e.to_string()))?
+            .map_err(|e| AuthError::internal(e.to_string()))
     }
 
     /// Whether `password` matches `hash`; with `None` (unknown user) it checks the dummy hash and
@@ -88,17 +94,27 @@ impl Passwords {
             .permits
             .acquire()
             .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(|e| AuthError::internal(e.to_string()))?;
         let argon = self.argon.clone();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.to_string());
+        let runs = self.verifications.clone();
         let ok = tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
-            Ok(parsed) => argon.verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => {
+                let ok = argon.verify_password(password.as_bytes(), &parsed).is_ok();
+                runs.fetch_add(1, Ordering::Relaxed);
+                ok
+            }
             Err(_) => false,
         })
         .await
-        .map_err(|e| AuthError::Internal(e.to_string()))?;
+        .map_err(|e| AuthError::internal(e.to_string()))?;
         Ok(ok && known)
+    }
+
+    /// How many argon2 verifications have run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 }
 
@@ -118,4 +134,39 @@ pub fn generate() -> String {
     (0..20)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params_of(phc: &str) -> String {
+        let h = PasswordHash::new(phc).unwrap();
+        format!("{:?} {:?}", h.algorithm, h.params)
+    }
+
+    /// "No such user" must cost what "wrong password" costs: both run one argon2 verification,
+    /// against hashes with the same algorithm and parameters. Counted, not timed.
+    #[tokio::test]
+    async fn unknown_users_cost_one_full_verification() {
+        let cost = Cost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let p = Passwords::new(cost).unwrap();
+        let real = p.hash("the-right-password".into()).await.unwrap();
+        assert_eq!(params_of(&real), params_of(&p.dummy));
+
+        let before = p.verifications();
+        assert!(!p.verify("wrong".into(), Some(real.clone())).await.unwrap());
+        assert_eq!(p.verifications(), before + 1);
+        assert!(!p.verify("wrong".into(), None).await.unwrap());
+        assert_eq!(p.verifications(), before + 2);
+        assert!(p
+            .verify("the-right-password".into(), Some(real))
+            .await
+            .unwrap());
+        assert_eq!(p.verifications(), before + 3);
+    }
 }

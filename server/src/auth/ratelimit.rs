@@ -66,7 +66,5 @@ impl RateLimits {
 fn limited(wait: Duration) -> AuthError {
     // Retry-After is whole seconds; rounding down would invite a retry that fails again.
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    AuthError::RateLimited {
-        retry_after: secs.max(1),
-    }
+    AuthError::rate_limited(secs.max(1))
 }

@@ -18,10 +18,7 @@ pub struct RefreshPolicy {
     /// How long after a rotation the previous token still works, without rotating again. Two tabs
     /// that refresh with the same cookie at the same moment would otherwise look like a theft.
     pub reuse_grace: u64,
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    pub clock: crate::clock::Clock,
 }
 
 fn new_secret() -> (String, String) {
@@ -66,7 +63,7 @@ impl RefreshPolicy {
     /// Starts a family for a fresh login; returns the first refresh token.
     pub async fn start(&self, storage: &Storage, user: &User) -> AuthResult<String> {
         let (secret, hash) = new_secret();
-        let t = now();
+        let t = self.clock.now();
         let family = Family {
             id: Uuid::new_v4(),
             user_id: user.id,
@@ -84,7 +81,7 @@ impl RefreshPolicy {
     pub async fn refresh(&self, storage: &Storage, presented: &str) -> AuthResult<Refreshed> {
         let (id, generation, secret) = parse(presented).ok_or_else(invalid)?;
         let family = storage.family(id).await?.ok_or_else(invalid)?;
-        let t = now();
+        let t = self.clock.now();
         if family.revoked || family.expires <= t {
             return Err(invalid());
         }

@@ -1,22 +1,8 @@
 //! Flags of `sa-server store` (each one also reads its environment variable).
 use std::{net::SocketAddr, path::PathBuf};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendKind {
-    File,
-    Redis,
-    Postgres,
-}
-
-impl BackendKind {
-    pub fn wire(self) -> sa_shared::routes::Backend {
-        match self {
-            BackendKind::File => sa_shared::routes::Backend::File,
-            BackendKind::Redis => sa_shared::routes::Backend::Redis,
-            BackendKind::Postgres => sa_shared::routes::Backend::Postgres,
-        }
-    }
-}
+/// `--backend`: the one backend enum, shared with the route table.
+pub use sa_shared::routes::Backend as BackendKind;
 
 /// What the file backend trades for speed. See `backend::file` for the details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -108,6 +94,6 @@ impl Args {
     pub fn store_name(&self) -> String {
         self.name
             .clone()
-            .unwrap_or_else(|| self.backend.wire().as_str().to_string())
+            .unwrap_or_else(|| self.backend.as_str().to_string())
     }
 }

@@ -40,7 +40,7 @@ async fn router_with_issuers(
     let name = args.store_name();
     let timeout = Duration::from_millis(args.backend_timeout_ms);
     let info = sa_shared::model::StoreInfo {
-        backend: args.backend.wire().as_str().to_string(),
+        backend: args.backend.as_str().to_string(),
         name: name.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
@@ -95,7 +95,7 @@ async fn router_with_issuers(
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let app = router(&args).await?;
     let listener = crate::serve::bind(args.listen).await?;
-    tracing::info!(listen = %listener.local_addr()?, backend = args.backend.wire().as_str(), "store listening");
+    tracing::info!(listen = %listener.local_addr()?, backend = args.backend.as_str(), "store listening");
     crate::serve::serve(listener, app).await
 }
 

@@ -52,8 +52,7 @@ impl BaseUrl {
             ));
         }
         let host = host.to_ascii_lowercase();
-        let default_port = if scheme == "https" { ":443" } else { ":80" };
-        let host = host.strip_suffix(default_port).unwrap_or(&host);
+        let host = sa_shared::config::without_default_port(&scheme, &host);
         let prefix = prefix(headers, uri.path())?;
         Ok(BaseUrl(format!("{scheme}://{host}{prefix}")))
     }

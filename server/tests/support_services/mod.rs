@@ -14,8 +14,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub mod eventually;
 pub mod issuer;
 pub mod store;
+#[allow(unused_imports)] // not every test file waits on a condition
+pub use eventually::eventually;
 pub use issuer::TestIssuer;
 
 /// A port that was free a moment ago.

@@ -9,49 +9,24 @@ use crate::auth::{
     AppState,
 };
 
-pub const MIN_PASSWORD_CHARS: usize = 10;
-/// argon2 takes any length, but hashing megabytes per request is an easy denial of service.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub use sa_shared::account::MAX_PASSWORD_BYTES;
 
-/// 3–32 characters: lower-case letters, digits, `.`, `_`, `-`, starting with a letter or digit.
-/// Returns the canonical (lower-case) form.
+/// The canonical (lower-case) form of a username that follows `sa_shared::account`'s rules.
 pub fn validate_username(name: &str) -> AuthResult<String> {
-    let name = name.trim().to_lowercase();
-    let ok_len = (3..=32).contains(&name.chars().count());
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    let ok_start = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok_len && ok_chars && ok_start {
-        Ok(name)
-    } else {
-        Err(AuthError::bad_request("invalid_username", "a username has 3 to 32 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"))
-    }
+    sa_shared::account::canonical_username(name).map_err(|_| {
+        AuthError::bad_request(
+            "invalid_username",
+            "a username has 3 to 32 characters: letters, digits, '.', '_' or '-', starting with \
+             a letter or digit",
+        )
+    })
 }
 
 pub fn validate_password(username: &str, password: &str) -> AuthResult<()> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AuthError::bad_request(
-            "weak_password",
-            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+    match sa_shared::account::password_problem(password, username) {
+        None => Ok(()),
+        Some(p) => Err(AuthError::bad_request(p.code(), p.to_string())),
     }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AuthError::bad_request(
-            "password_too_long",
-            format!("a password may have at most {MAX_PASSWORD_BYTES} bytes"),
-        ));
-    }
-    if password.to_lowercase().contains(username) {
-        return Err(AuthError::bad_request(
-            "weak_password",
-            "the password must not contain the username",
-        ));
-    }
-    Ok(())
 }
 
 pub async fn register(

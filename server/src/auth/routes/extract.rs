@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::{error::AuthError, storage::User, AppState};
 
-/// `Json<T>` whose rejections are 400/415 in our error shape, not axum's plain text.
+/// `Json<T>` whose rejections are 400/413/415 in our error shape, not axum's plain text.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
@@ -18,21 +18,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AuthError::bad_request(
-                "unsupported_media_type",
-                "send the body as JSON with Content-Type: application/json",
-            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(AuthError::unsupported_media_type("the body"))
+            }
             Err(JsonRejection::JsonDataError(e)) => Err(AuthError::bad_request(
                 "invalid_body",
                 format!("the JSON body has the wrong shape: {}", e.body_text()),
             )),
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(AuthError::bad_request(
-                "invalid_json",
-                "the body is not valid JSON",
-            )),
-            Err(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => Err(
-                AuthError::bad_request("body_too_large", "the request body is too large"),
-            ),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(AuthError::invalid_json()),
+            Err(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AuthError::too_large(super::BODY_LIMIT))
+            }
             Err(e) => Err(AuthError::bad_request("invalid_body", e.body_text())),
         }
     }
@@ -100,28 +96,22 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            AuthError::unauthorized(
-                "missing_token",
-                "sign in first: send Authorization: Bearer <access token>",
-            )
-        })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AuthError::unauthorized(
+        let token = match crate::bearer::bearer(&parts.headers) {
+            crate::bearer::BearerHeader::Token(t) => t,
+            crate::bearer::BearerHeader::Missing => {
+                return Err(AuthError::unauthorized(
+                    "missing_token",
+                    "sign in first: send Authorization: Bearer <access token>",
+                ))
+            }
+            crate::bearer::BearerHeader::Malformed => {
+                return Err(AuthError::unauthorized(
                     "invalid_token",
                     "the Authorization header must read `Bearer <access token>`",
-                )
-            })?;
-        let claims = state.tokens.verify(&state.keys, token)?;
+                ))
+            }
+        };
+        let claims = state.tokens.verify(&state.keys, &token)?;
         if claims.model.is_some() {
             return Err(AuthError::forbidden(
                 "share_token",

@@ -7,7 +7,7 @@ use axum::{
     routing::{get, post, put},
     Json, Router,
 };
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::{error::AuthError, wellknown, AppState};
@@ -40,13 +40,11 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(wellknown::jwks))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .fallback(|| async { AuthError::not_found("no such endpoint on the auth service") })
+        .fallback(|| async {
+            AuthError::no_such_route("/api/…, /.well-known/…, /healthz and /readyz")
+        })
         .method_not_allowed_fallback(|| async {
-            crate::serve::json_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not take that method",
-            )
+            AuthError::method_not_allowed("see the auth endpoints in docs/architecture.md")
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)

@@ -72,7 +72,7 @@ pub async fn login(
         ));
     }
     if username.len() > 64 || creds.password.len() > super::account::MAX_PASSWORD_BYTES {
-        return Err(AuthError::BadCredentials);
+        return Err(AuthError::bad_credentials());
     }
     state.limits.check(ip, &username)?;
     let user = state.storage.user_by_name(&username).await?;
@@ -88,7 +88,7 @@ pub async fn login(
         (true, Some(u)) => u,
         _ => {
             tracing::info!(user = %username, ip = ?ip, "sign-in refused: wrong username or password");
-            return Err(AuthError::BadCredentials);
+            return Err(AuthError::bad_credentials());
         }
     };
     let refresh = state.refresh.start(&state.storage, &user).await?;
@@ -115,7 +115,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap) -> AuthRes
             r.next_token
                 .map(|t| refresh_set_cookie(&t, state.config.refresh_ttl as i64)),
         ),
-        Err(e @ AuthError::Unauthorized { .. }) => {
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
             // The cookie is useless from now on; drop it so the apps show "signed out".
             let mut res = e.into_response();
             res.headers_mut().insert(header::SET_COOKIE, clear_cookie());

@@ -14,7 +14,7 @@ use crate::auth::{
 };
 
 fn user_id(raw: &str) -> AuthResult<Uuid> {
-    Uuid::try_parse(raw).map_err(|_| AuthError::not_found(format!("no user with id {raw:?}")))
+    Uuid::try_parse(raw).map_err(|_| AuthError::user_not_found(format!("no user with id {raw:?}")))
 }
 
 /// Refuses a change that would leave nobody able to manage users.
@@ -73,7 +73,7 @@ pub async fn set_roles(
         .storage
         .user(id)
         .await?
-        .ok_or_else(|| AuthError::not_found("no such user"))?;
+        .ok_or_else(|| AuthError::user_not_found("no such user"))?;
     if current.is_admin() && !roles.contains(&Role::Admin) {
         keep_an_admin(&state, id).await?;
     }
@@ -81,7 +81,7 @@ pub async fn set_roles(
         .storage
         .set_roles(id, roles)
         .await?
-        .ok_or_else(|| AuthError::not_found("no such user"))?;
+        .ok_or_else(|| AuthError::user_not_found("no such user"))?;
     tracing::info!(user = %user.username, roles = ?user.role_names(), by = %admin.user.username, "roles changed");
     Ok(Json(user.view()))
 }
@@ -96,12 +96,12 @@ pub async fn delete(
         .storage
         .user(id)
         .await?
-        .ok_or_else(|| AuthError::not_found("no such user"))?;
+        .ok_or_else(|| AuthError::user_not_found("no such user"))?;
     if current.is_admin() {
         keep_an_admin(&state, id).await?;
     }
     if !state.storage.delete_user(id).await? {
-        return Err(AuthError::not_found("no such user"));
+        return Err(AuthError::user_not_found("no such user"));
     }
     tracing::info!(user = %current.username, by = %admin.user.username, "user deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -184,10 +184,9 @@ impl Verifier {
                 ))
             }
             jwks::Lookup::Unavailable(e) => {
-                return Err(StoreError::unavailable(
-                    "jwks_unavailable",
-                    format!("the keys of issuer {iss:?} can't be fetched ({e}); try again shortly"),
-                ))
+                return Err(StoreError::unavailable(format!(
+                    "the keys of issuer {iss:?} can't be fetched ({e}); try again shortly"
+                )))
             }
         };
         let mut validation = Validation::new(header.alg);

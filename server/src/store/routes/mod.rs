@@ -50,7 +50,7 @@ pub fn router<B: Backend>(app: Arc<App<B>>, allowed_origins: &[String]) -> Route
         .route("/readyz", get(system::readyz::<B>))
         .route("/metrics", get(system::metrics::<B>))
         .fallback(|| async { StoreError::route_not_found() })
-        .method_not_allowed_fallback(|| async { StoreError::method_not_allowed() })
+        .method_not_allowed_fallback(|| async { StoreError::model_method_not_allowed() })
         .with_state(app)
         .layer(middleware::from_fn_with_state(
             metrics,
@@ -93,20 +93,17 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// The bearer token from `Authorization`, or from `?access_token=` (share links, GET only).
-fn token_of(req: &Request) -> Option<&str> {
-    if let Some(v) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
-        return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim());
+fn token_of(req: &Request) -> Option<String> {
+    match crate::bearer::bearer(req.headers()) {
+        crate::bearer::BearerHeader::Token(t) => return Some(t),
+        crate::bearer::BearerHeader::Malformed => return None,
+        crate::bearer::BearerHeader::Missing => {}
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
     }
     let query = req.uri().query()?;
-    form_urlencoded_value(query, "access_token")
+    form_urlencoded_value(query, "access_token").map(str::to_string)
 }
 
 fn form_urlencoded_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
@@ -134,7 +131,7 @@ async fn authenticate<B: Backend>(
                 )
                 .into_response();
             };
-            match verifier.verify(token).await {
+            match verifier.verify(&token).await {
                 Ok((p, cached)) => {
                     let outcome = if cached { "valid_cached" } else { "valid" };
                     app.metrics.tokens.with_label_values(&[outcome]).inc();

@@ -175,7 +175,7 @@ async fn read_document(
     if essence != "application/json"
         && !(essence.starts_with("application/") && essence.ends_with("+json"))
     {
-        return Err(StoreError::unsupported_media_type());
+        return Err(StoreError::model_media_type());
     }
     let declared = header_str(headers, header::CONTENT_LENGTH)?.and_then(|v| v.parse::<u64>().ok());
     let body = read_limited(body, app.body_limit, declared).await?;

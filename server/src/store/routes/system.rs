@@ -21,10 +21,10 @@ pub async fn readyz<B: Backend>(
     State(app): State<Arc<App<B>>>,
 ) -> Result<Json<serde_json::Value>, StoreError> {
     app.backend.ready().await.map_err(|e| {
-        StoreError::unavailable(
-            "backend_unavailable",
-            format!("the {} backend is not reachable: {e}", app.info.backend),
-        )
+        StoreError::unavailable(format!(
+            "the {} backend is not reachable: {e}",
+            app.info.backend
+        ))
     })?;
     Ok(Json(
         json!({"status": "ready", "backend": app.info.backend}),
