@@ -1,64 +1,53 @@
 //! The formatting and lint gates that `cargo xtask test` runs before the tests. Each failure
 //! says what to run to fix it.
-use std::process::Command;
+use std::{ffi::OsStr, process::Command};
 
 use anyhow::{bail, Result};
 
 use crate::progress::step;
 
-/// The wasm crates, linted for the target they are built for.
-const WASM_PACKAGES: &[&str] = &["sa-client", "sa-explorer"];
+/// Clippy over the native crates, and over the apps for the target they are built for.
+const CLIPPY: &[(&str, &[&str])] = &[
+    ("the native crates", &["--workspace", "--all-targets"]),
+    (
+        "the apps for wasm32-unknown-unknown",
+        &[
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "sa-client",
+            "-p",
+            "sa-explorer",
+        ],
+    ),
+];
 
-pub fn check(path_env: &std::ffi::OsStr) -> Result<()> {
-    step("checking formatting (cargo fmt --check)", || {
-        let ok = Command::new("cargo")
+pub fn check(path_env: &OsStr) -> Result<()> {
+    step("checking formatting (cargo fmt --all --check)", || {
+        if !Command::new("cargo")
             .args(["fmt", "--all", "--check"])
             .status()?
-            .success();
-        if !ok {
+            .success()
+        {
             bail!("the files above are not formatted: run `cargo fmt --all` and commit the result");
         }
         Ok(())
     })?;
-    step(
-        "linting the native crates (cargo clippy --workspace --all-targets -- -D warnings)",
-        || {
+    for (what, args) in CLIPPY {
+        let recheck = format!("cargo clippy {} -- -D warnings", args.join(" "));
+        step(&format!("linting {what} ({recheck})"), || {
             let ok = Command::new("cargo")
-                .args(["clippy", "--quiet", "--workspace", "--all-targets"])
+                .args(["clippy", "--quiet"])
+                .args(*args)
                 .args(["--", "-D", "warnings"])
                 .env("PATH", path_env)
                 .status()?
                 .success();
             if !ok {
-                bail!(
-                    "clippy found the problems above: fix them, then check with `cargo clippy \
-                     --workspace --all-targets -- -D warnings`"
-                );
+                bail!("clippy found the problems above: fix them, then recheck with `{recheck}`");
             }
             Ok(())
-        },
-    )?;
-    step(
-        "linting the apps for wasm32-unknown-unknown (clippy -D warnings)",
-        || {
-            let mut cmd = Command::new("cargo");
-            cmd.args(["clippy", "--quiet", "--target", "wasm32-unknown-unknown"]);
-            for p in WASM_PACKAGES {
-                cmd.args(["-p", p]);
-            }
-            let ok = cmd
-                .args(["--", "-D", "warnings"])
-                .env("PATH", path_env)
-                .status()?
-                .success();
-            if !ok {
-                bail!(
-                "clippy found the problems above in the apps: fix them, then check with `cargo \
-                 clippy --target wasm32-unknown-unknown -p sa-client -p sa-explorer -- -D \
-                 warnings`"
-            );
-            }
-            Ok(())
-        },
-    )
+        })?;
+    }
+    Ok(())
 }
