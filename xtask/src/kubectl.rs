@@ -54,6 +54,7 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
                     .args([
                         "--ignore-installed",
                         "--no-warn-script-location",
+                        "--root-user-action=ignore",
                         "--prefix",
                     ])
                     .arg(root.join(".tools/kubectl"))
