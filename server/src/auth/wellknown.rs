@@ -3,6 +3,7 @@ use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
+use headers::HeaderMapExt;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use super::{AppState, Config};
@@ -59,13 +60,11 @@ pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == doc.etag || t.trim() == "*")
-        });
+    let current = doc.etag.parse::<headers::ETag>().ok();
+    let matches = match (headers.typed_get::<headers::IfNoneMatch>(), current) {
+        (Some(inm), Some(c)) => !inm.precondition_passes(&c),
+        _ => false,
+    };
     if matches {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
     }

@@ -10,6 +10,7 @@ use axum::{
 };
 use base64::Engine;
 use bytes::Bytes;
+use headers::HeaderMapExt;
 use http_body_util::BodyExt;
 use sa_shared::model::{ModelCreated, ModelSummary, SummaryPage};
 use time::format_description::well_known::Rfc3339;
@@ -42,8 +43,13 @@ fn quoted(etag: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }
 
-/// The entity tags of an `If-Match` / `If-None-Match` list: `None` for `*`. Weak tags are kept
-/// with their `W/` so a strong comparison (If-Match) never matches them.
+/// The entity tags of an `If-Match` list: `None` for `*`. Weak tags are kept with their `W/` so
+/// a strong comparison never matches them.
+///
+/// `headers::IfMatch` answers "does this tag pass" but does not give the tags out, and the
+/// backends need them: Redis compares them inside its Lua script, PostgreSQL in its `UPDATE`,
+/// so the check and the write are one atomic step. Each tag is still parsed by
+/// `headers::ETag`, so a malformed one is refused like any other bad header.
 fn etag_list(value: &str) -> Option<Vec<String>> {
     if value.trim() == "*" {
         return None;
@@ -80,10 +86,23 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&s
 fn expectation(headers: &HeaderMap) -> Result<Expect> {
     Ok(match header_str(headers, header::IF_MATCH)? {
         None => Expect::Anything,
-        Some(v) => match etag_list(v) {
-            None => Expect::Exists,
-            Some(tags) => Expect::Etag(tags),
-        },
+        Some(v) => {
+            let well_formed = v.trim() == "*"
+                || v.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .all(|t| t.parse::<headers::ETag>().is_ok());
+            if !well_formed {
+                return Err(StoreError::bad_request(
+                    "bad_header",
+                    "If-Match must be * or a list of quoted entity tags, like \"abc\"",
+                ));
+            }
+            match etag_list(v) {
+                None => Expect::Exists,
+                Some(tags) => Expect::Etag(tags),
+            }
+        }
     })
 }
 
@@ -352,15 +371,13 @@ pub async fn show<B: Backend>(
         .await?
         .ok_or_else(|| StoreError::not_found(&raw))?;
     let etag = quoted(&stored.etag);
-    if let Some(v) = header_str(headers, header::IF_NONE_MATCH)? {
-        // Weak comparison: W/"x" matches "x".
-        let hit = match etag_list(v) {
-            None => true,
-            Some(tags) => tags
-                .iter()
-                .any(|t| t.trim_start_matches("W/").trim_matches('"') == stored.etag),
-        };
-        if hit {
+    if let Some(inm) = headers.typed_get::<headers::IfNoneMatch>() {
+        // The headers crate compares weakly, as If-None-Match should: W/"x" matches "x".
+        let current = etag
+            .to_str()
+            .ok()
+            .and_then(|t| t.parse::<headers::ETag>().ok());
+        if current.is_some_and(|c| !inm.precondition_passes(&c)) {
             return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
         }
     }
