@@ -74,6 +74,17 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
 
     // Redis is back (empty: it kept nothing); the notice goes once the page asks again.
     redis.resume();
+    // The store reconnects on the next request that needs Redis; wait until it has, so the one
+    // "Try again" below meets a store that is back, not one still reconnecting.
+    let (http, model_url) = (
+        stack.http(),
+        stack.url("store", &format!("/redis/api/model/{redis_id}")),
+    );
+    support_services::eventually("the Redis store answers again", || async {
+        let res = http.get(&model_url).bearer_auth(&token).send().await.ok()?;
+        (res.status() == 404).then_some(())
+    })
+    .await;
     b.expect_network_error(&format!("/redis/api/model/{redis_id} - Failed to load resource: the server responded with a status of 404"));
     b.click_text("button", "Try again").await;
     b.check_text(".notice.error", "does not exist").await;
