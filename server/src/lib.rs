@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod dev;
 pub mod durable;
+pub mod header_limit;
 pub mod serve;
 pub mod static_site;
 pub mod store;
