@@ -45,6 +45,8 @@ invariants!(
     file_store_single_writer,
     scaling_targets_resolve,
     config_refs_resolve,
+    memory_follows_measurements,
+    file_store_memory_fits,
     store_routes_match_table,
     hosts_match_table,
 );

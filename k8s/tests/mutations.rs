@@ -864,3 +864,72 @@ fn a_host_table_drifting_from_sa_shared_is_caught() {
         "serves api.sa.localhost, which is not in sa_shared::routes::HOSTS",
     );
 }
+
+#[test]
+fn a_file_store_limit_without_room_for_its_cache_and_index_is_caught() {
+    let limit = "/spec/template/spec/containers/0/resources/limits/memory";
+    let mut m = overlay("minikube");
+    set(&mut m, "Deployment", "store-file", limit, json!("128Mi"));
+    assert_caught(
+        "file_store_memory_fits",
+        &m,
+        "Deployment store-file: memory limit 128 MiB is under cache",
+    );
+
+    let mut m = overlay("production");
+    let env = doc(&mut m, "Deployment", "store-file-v2")["spec"]["template"]["spec"]["containers"]
+        [0]["env"]
+        .as_array_mut()
+        .unwrap();
+    env.retain(|e| e["name"] != "SA_CACHE_BYTES");
+    assert_caught(
+        "file_store_memory_fits",
+        &m,
+        "Deployment store-file-v2: the file store does not set SA_CACHE_BYTES",
+    );
+
+    let mut m = overlay("minikube");
+    let env = doc(&mut m, "Deployment", "store-file")["spec"]["template"]["spec"]["containers"][0]
+        ["env"]
+        .as_array_mut()
+        .unwrap();
+    for e in env.iter_mut().filter(|e| e["name"] == "SA_CACHE_BYTES") {
+        e["value"] = json!("64Mi");
+    }
+    assert_caught(
+        "file_store_memory_fits",
+        &m,
+        "SA_CACHE_BYTES \"64Mi\" is not a whole number of bytes",
+    );
+}
+
+#[test]
+fn memory_below_what_a_role_was_measured_to_use_is_caught() {
+    let mut m = overlay("minikube");
+    set(
+        &mut m,
+        "Deployment",
+        "auth",
+        "/spec/template/spec/containers/0/resources/requests/memory",
+        json!("4Mi"),
+    );
+    assert_caught(
+        "memory_follows_measurements",
+        &m,
+        "Deployment auth/sa-server: requests 4 MiB of memory, under the",
+    );
+
+    let mut m = overlay("production");
+    set(
+        &mut m,
+        "Deployment",
+        "store-redis",
+        "/spec/template/spec/containers/0/resources/limits/memory",
+        json!("16Mi"),
+    );
+    assert_caught(
+        "memory_follows_measurements",
+        &m,
+        "Deployment store-redis/sa-server: memory limit 16 MiB is under its measured peak",
+    );
+}

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod dev;
 pub mod durable;
 pub mod error;
+pub mod header_limit;
 pub mod serve;
 pub mod static_site;
 pub mod store;

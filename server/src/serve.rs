@@ -31,9 +31,11 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another sa-server running? choose another port with --listen)"))
 }
 
-/// Serves `app` until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+/// Serves `app` until SIGTERM or Ctrl-C, then lets in-flight requests finish. Every role and
+/// the dev gateway listen through here, so the limits that hold for all of them are set here.
 pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
     use axum::serve::ListenerExt;
+    let app = app.layer(axum::middleware::from_fn(crate::header_limit::check));
     // Without TCP_NODELAY a response written as headers then body stalls on Nagle + delayed ACK.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

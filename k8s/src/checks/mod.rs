@@ -1,6 +1,7 @@
 //! One function per invariant of the rendered manifests. Each returns the problems it finds,
 //! as sentences naming the object; an empty list means the invariant holds.
 pub mod hosts;
+pub mod memory;
 pub mod pods;
 pub mod routing;
 pub mod security;
@@ -63,6 +64,11 @@ pub const ALL: &[(&str, Check)] = &[
     ("file_store_single_writer", pods::file_store_single_writer),
     ("scaling_targets_resolve", pods::scaling_targets_resolve),
     ("config_refs_resolve", pods::config_refs_resolve),
+    (
+        "memory_follows_measurements",
+        memory::memory_follows_measurements,
+    ),
+    ("file_store_memory_fits", memory::file_store_memory_fits),
     ("store_routes_match_table", tables::store_routes_match_table),
     ("hosts_match_table", tables::hosts_match_table),
 ];

@@ -1,5 +1,18 @@
 //! Flags of `sa-server store` (each one also reads its environment variable).
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+/// The cache budget where the process has no memory limit.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+const CGROUP_MEMORY_MAX: &str = "/sys/fs/cgroup/memory.max";
+
+/// The cgroup v2 memory limit in `file` (`memory.max`): `None` when it is `max` (no limit) or
+/// unreadable (cgroup v1, or not in a container).
+pub fn cgroup_memory_limit(file: &Path) -> Option<u64> {
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
 
 /// `--backend`: the one backend enum, shared with the route table.
 pub use sa_shared::routes::Backend as BackendKind;
@@ -67,6 +80,10 @@ pub struct Args {
     /// Longest wait for Redis or PostgreSQL before a request answers 503.
     #[arg(long, env = "SA_BACKEND_TIMEOUT_MS", default_value_t = 2000)]
     pub backend_timeout_ms: u64,
+    /// Bytes of documents the file backend keeps in memory (the rest are read from disk).
+    /// Default: a quarter of the cgroup memory limit, or 256 MiB where there is none.
+    #[arg(long, env = "SA_CACHE_BYTES")]
+    pub cache_bytes: Option<u64>,
 }
 
 impl Args {
@@ -88,6 +105,18 @@ impl Args {
             fsync: FsyncMode::Always,
             auth: AuthMode::On,
             backend_timeout_ms: 2000,
+            cache_bytes: None,
+        }
+    }
+
+    /// The file backend's cache budget and where it came from (for the start-up log).
+    pub fn cache_budget(&self) -> (u64, &'static str) {
+        match self.cache_bytes {
+            Some(b) => (b, "--cache-bytes"),
+            None => match cgroup_memory_limit(Path::new(CGROUP_MEMORY_MAX)) {
+                Some(limit) => (limit / 4, "a quarter of the cgroup memory limit"),
+                None => (DEFAULT_CACHE_BYTES, "the default (no cgroup memory limit)"),
+            },
         }
     }
 
@@ -95,5 +124,28 @@ impl Args {
         self.name
             .clone()
             .unwrap_or_else(|| self.backend.as_str().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_limit_reads_bytes_and_max() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("memory.max");
+        std::fs::write(&f, "536870912\n").unwrap();
+        assert_eq!(cgroup_memory_limit(&f), Some(512 * 1024 * 1024));
+        std::fs::write(&f, "max\n").unwrap();
+        assert_eq!(cgroup_memory_limit(&f), None);
+        assert_eq!(cgroup_memory_limit(&dir.path().join("absent")), None);
+    }
+
+    #[test]
+    fn an_explicit_budget_wins() {
+        let mut a = Args::new(BackendKind::File, "x");
+        a.cache_bytes = Some(8 << 20);
+        assert_eq!(a.cache_budget().0, 8 << 20);
     }
 }

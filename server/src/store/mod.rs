@@ -63,9 +63,16 @@ async fn router_with_issuers(
         BackendKind::File => {
             let dir = args.data_dir.clone();
             let fsync = args.fsync;
-            let b =
-                tokio::task::spawn_blocking(move || backend::file::FileBackend::open(&dir, fsync))
-                    .await??;
+            let (budget, source) = args.cache_budget();
+            tracing::info!(
+                cache_bytes = budget,
+                from = source,
+                "file store cache budget"
+            );
+            let b = tokio::task::spawn_blocking(move || {
+                backend::file::FileBackend::open_with_budget(&dir, fsync, budget)
+            })
+            .await??;
             app!(b)
         }
         BackendKind::Redis => {

@@ -36,15 +36,41 @@ use super::{
 };
 use crate::store::args::FsyncMode;
 
-/// Documents kept in memory up to this many bytes in all; larger stores read the rest from disk.
-const CACHE_BUDGET: u64 = 256 * 1024 * 1024;
 /// Writes to different models proceed in parallel; writes to one model take turns.
 const LOCK_STRIPES: usize = 64;
 
 struct Entry {
     meta: Meta,
+    /// Empty when the name is already lower case (most are): one allocation less per model.
     name_lower: String,
     body: Option<Bytes>,
+}
+
+impl Entry {
+    fn new(meta: Meta, body: Option<Bytes>) -> Entry {
+        let lower = search_key(&meta.name);
+        let name_lower = if lower == meta.name {
+            String::new()
+        } else {
+            lower
+        };
+        // A cached body holds exactly its bytes: one read into a growing buffer can hold up to
+        // twice its length, which would let the cache overshoot its budget.
+        let body = body.map(|b| Bytes::copy_from_slice(&b));
+        Entry {
+            meta,
+            name_lower,
+            body,
+        }
+    }
+
+    fn search_key(&self) -> &str {
+        if self.name_lower.is_empty() {
+            &self.meta.name
+        } else {
+            &self.name_lower
+        }
+    }
 }
 
 pub struct FileBackend {
@@ -52,6 +78,8 @@ pub struct FileBackend {
     fsync: FsyncMode,
     index: RwLock<BTreeMap<Uuid, Entry>>,
     stripes: Vec<tokio::sync::Mutex<()>>,
+    /// Bytes of documents kept in memory at most (`--cache-bytes`).
+    budget: u64,
     cached: AtomicU64,
     /// Files renamed since the last background fsync (`batch` only); a model written many
     /// times in one interval is synced once.
@@ -59,8 +87,18 @@ pub struct FileBackend {
 }
 
 impl FileBackend {
-    /// Opens (creating if needed) the directory and loads the index.
+    /// Opens (creating if needed) the directory and loads the index, with the default budget.
     pub fn open(dir: &Path, fsync: FsyncMode) -> anyhow::Result<FileBackend> {
+        Self::open_with_budget(dir, fsync, crate::store::args::DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like [`FileBackend::open`], keeping at most `budget` bytes of documents in memory, at
+    /// start as later.
+    pub fn open_with_budget(
+        dir: &Path,
+        fsync: FsyncMode,
+        budget: u64,
+    ) -> anyhow::Result<FileBackend> {
         fs::create_dir_all(dir).map_err(|e| {
             anyhow::anyhow!("cannot create the model directory {}: {e}", dir.display())
         })?;
@@ -98,20 +136,13 @@ impl FileBackend {
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH);
             let name = sa_shared::model::display_name(&doc, &id.hyphenated().to_string());
             let meta = meta_of(id, &body, name, updated);
-            let keep = cached + body.len() as u64 <= CACHE_BUDGET;
+            let keep = cached + body.len() as u64 <= budget;
             if keep {
                 cached += body.len() as u64;
             }
-            index.insert(
-                id,
-                Entry {
-                    name_lower: search_key(&meta.name),
-                    meta,
-                    body: keep.then_some(body),
-                },
-            );
+            index.insert(id, Entry::new(meta, keep.then_some(body)));
         }
-        tracing::info!(dir = %dir.display(), models = index.len(), "file store loaded");
+        tracing::info!(dir = %dir.display(), models = index.len(), cached_bytes = cached, cache_budget = budget, "file store loaded");
         let unsynced = Arc::new(Mutex::new(HashSet::new()));
         if fsync == FsyncMode::Batch {
             spawn_flusher(dir.to_path_buf(), Arc::downgrade(&unsynced));
@@ -123,6 +154,7 @@ impl FileBackend {
             stripes: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
+            budget,
             cached: AtomicU64::new(cached),
             unsynced,
         })
@@ -145,7 +177,7 @@ impl FileBackend {
             .and_then(|e| e.body.as_ref())
             .map_or(0, |b| b.len() as u64);
         let now = self.cached.load(Ordering::Relaxed).saturating_sub(old_len);
-        let keep = now + body.len() as u64 <= CACHE_BUDGET;
+        let keep = now + body.len() as u64 <= self.budget;
         self.cached.store(
             if keep { now + body.len() as u64 } else { now },
             Ordering::Relaxed,
@@ -261,14 +293,7 @@ impl super::Backend for FileBackend {
         let mut index = self.index.write();
         let keep = self.keep_in_memory(index.get(&id), &doc.body);
         let meta = doc.meta(id);
-        index.insert(
-            id,
-            Entry {
-                name_lower: search_key(&meta.name),
-                meta,
-                body: keep.then_some(doc.body),
-            },
-        );
+        index.insert(id, Entry::new(meta, keep.then_some(doc.body)));
         Ok(if current.is_some() {
             Written::Updated
         } else {
@@ -315,7 +340,7 @@ impl super::Backend for FileBackend {
         } else {
             index
                 .values()
-                .filter(|e| query.matches(&e.name_lower))
+                .filter(|e| query.matches(e.search_key()))
                 .count() as u64
         };
         let range = match query.after {
@@ -324,7 +349,7 @@ impl super::Backend for FileBackend {
         };
         let items: Vec<Meta> = range
             .rev()
-            .filter(|(_, e)| query.matches(&e.name_lower))
+            .filter(|(_, e)| query.matches(e.search_key()))
             .take(query.limit + 1)
             .map(|(_, e)| e.meta.clone())
             .collect();
@@ -333,6 +358,15 @@ impl super::Backend for FileBackend {
 
     async fn ids(&self) -> Result<Vec<Uuid>> {
         Ok(self.index.read().keys().rev().copied().collect())
+    }
+
+    async fn ids_page(&self, after: Option<Uuid>, limit: usize) -> Result<Vec<Uuid>> {
+        let index = self.index.read();
+        let range = match after {
+            Some(after) => index.range(..after),
+            None => index.range(..),
+        };
+        Ok(range.rev().take(limit).map(|(id, _)| *id).collect())
     }
 
     async fn ready(&self) -> Result<()> {

@@ -159,6 +159,13 @@ pub trait Backend: Send + Sync + 'static {
     fn list(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send;
     /// Every id, newest first (the original `GET /api/model`).
     fn ids(&self) -> impl Future<Output = Result<Vec<Uuid>>> + Send;
+    /// Up to `limit` ids older than `after` (from the newest without it), newest first: the
+    /// original `GET /api/model` streams its array from these pages.
+    fn ids_page(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Uuid>>> + Send;
     /// Whether the storage system answers (for `/readyz`).
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
 }

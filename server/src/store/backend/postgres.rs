@@ -268,6 +268,20 @@ impl super::Backend for PostgresBackend {
         .await
     }
 
+    async fn ids_page(&self, after: Option<Uuid>, limit: usize) -> Result<Vec<Uuid>> {
+        // Two statements, so each keeps a plan that walks the primary key index backwards.
+        let q = match after {
+            None => sqlx::query_scalar("SELECT id FROM sa_models ORDER BY id DESC LIMIT $1")
+                .bind(limit as i64),
+            Some(after) => sqlx::query_scalar(
+                "SELECT id FROM sa_models WHERE id < $2 ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit as i64)
+            .bind(after),
+        };
+        self.bounded(q.fetch_all(&self.pool)).await
+    }
+
     async fn ready(&self) -> Result<()> {
         self.bounded(sqlx::query("SELECT 1").execute(&self.pool))
             .await

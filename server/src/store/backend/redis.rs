@@ -287,6 +287,19 @@ impl super::Backend for RedisBackend {
         Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect())
     }
 
+    async fn ids_page(&self, after: Option<Uuid>, limit: usize) -> Result<Vec<Uuid>> {
+        let mut c = self.conn.clone();
+        let key = self.key("index");
+        let max = after.map_or_else(|| "+".to_string(), |a| format!("({}", a.hyphenated()));
+        let ids: Vec<String> = self
+            .bounded(async move {
+                c.zrevrangebylex_limit(&key, max, "-", 0, limit as isize)
+                    .await
+            })
+            .await?;
+        Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect())
+    }
+
     async fn ready(&self) -> Result<()> {
         let mut c = self.conn.clone();
         let pong: String = self

@@ -270,10 +270,7 @@ pub async fn index<B: Backend>(
     })?;
     let base = BaseUrl::from_request(&headers, &uri)?;
     match params.get("view").map(String::as_str) {
-        None | Some("") | Some("urls") => {
-            let ids = app.backend.ids().await?;
-            Ok(Json(ids.iter().map(|id| base.model(id)).collect::<Vec<_>>()).into_response())
-        }
+        None | Some("") | Some("urls") => url_array(app, base).await,
         Some("summary") => {
             let limit = match params.get("limit").map(String::as_str) {
                 None | Some("") => DEFAULT_LIMIT,
@@ -330,6 +327,64 @@ pub async fn index<B: Backend>(
             format!("view={other:?} is unknown; use view=summary or leave it out"),
         )),
     }
+}
+
+/// Ids per backend round trip while the URL array streams (about 70 KB of answer).
+const URL_PAGE: usize = 1000;
+
+/// Where the walk of the URL array is.
+enum Walk {
+    First(Vec<Uuid>),
+    After(Uuid),
+    Done,
+}
+
+/// The original answer, `["url",…]`, streamed one page of ids at a time so the store's memory
+/// stays flat however many models it has. The bytes are those of a serialized `Vec<String>`.
+/// The first page is read before the status goes out, so a backend that is down still gets its
+/// 503; a failure later can only cut the body short, which no JSON parser accepts.
+async fn url_array<B: Backend>(app: Arc<App<B>>, base: BaseUrl) -> Result<Response> {
+    let first = app.backend.ids_page(None, URL_PAGE).await?;
+    let pages = futures_util::stream::unfold(Walk::First(first), move |walk| {
+        let (app, base) = (app.clone(), base.clone());
+        async move {
+            let (ids, opening) = match walk {
+                Walk::Done => return None,
+                Walk::First(ids) => (ids, true),
+                Walk::After(after) => match app.backend.ids_page(Some(after), URL_PAGE).await {
+                    Ok(ids) => (ids, false),
+                    Err(e) => return Some((Err(e), Walk::Done)),
+                },
+            };
+            let mut chunk = Vec::with_capacity(ids.len() * 80 + 2);
+            if opening {
+                chunk.push(b'[');
+            }
+            for (i, id) in ids.iter().enumerate() {
+                if !(opening && i == 0) {
+                    chunk.push(b',');
+                }
+                // serde_json's own escaping, so the bytes match `Json(Vec<String>)` exactly.
+                let _ = serde_json::to_writer(&mut chunk, &base.model(id));
+            }
+            let next = match ids.last() {
+                Some(last) if ids.len() == URL_PAGE => Walk::After(*last),
+                _ => {
+                    chunk.push(b']');
+                    Walk::Done
+                }
+            };
+            Some((Ok(Bytes::from(chunk)), next))
+        }
+    });
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Body::from_stream(pages),
+    )
+        .into_response())
 }
 
 /// `POST /api/model`: stores a new model under a new id.
