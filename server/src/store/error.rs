@@ -64,7 +64,7 @@ impl StoreError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
     pub fn route_not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "no_route", "the store serves /api/model, /api/model/{id}, /api/info, /healthz, /readyz and /metrics")
+        Self::new(StatusCode::NOT_FOUND, "no_route", "the store serves /api/model, /api/model/{id}, /api/model/{id}/versions, /api/changes, /api/info, /healthz, /readyz and /metrics")
     }
     pub fn method_not_allowed() -> Self {
         Self::new(

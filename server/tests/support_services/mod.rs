@@ -14,7 +14,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub mod backends;
 pub mod issuer;
+pub mod sse;
 pub mod store;
 pub use issuer::TestIssuer;
 
