@@ -30,6 +30,7 @@ invariants!(
     weights_sum_to_100,
     faults_only_for_tagged_requests,
     store_feature_routes,
+    store_routes_allow_streams,
     mobile_subset_is_compact,
     regexes_are_re2,
     auth_policies_select_store_pods,

@@ -246,6 +246,37 @@ fn missing_or_shadowed_canary_and_fault_routes_are_caught() {
 }
 
 #[test]
+fn a_route_timeout_or_short_idle_timeout_on_the_store_is_caught() {
+    let mut m = overlay("minikube");
+    let i = store_route(&m, "redis");
+    set(
+        &mut m,
+        "VirtualService",
+        "store",
+        &format!("/spec/http/{i}/timeout"),
+        json!("30s"),
+    );
+    assert_caught(
+        "store_routes_allow_streams",
+        &m,
+        "route redis: timeout \"30s\" would cut the change feed",
+    );
+    let mut m = overlay("minikube");
+    set(
+        &mut m,
+        "DestinationRule",
+        "store-sql",
+        "/spec/trafficPolicy/connectionPool/http/idleTimeout",
+        json!("10s"),
+    );
+    assert_caught(
+        "store_routes_allow_streams",
+        &m,
+        "must be above the feed's 15 s keep-alive",
+    );
+}
+
+#[test]
 fn a_mobile_subset_serving_the_standard_layout_is_caught() {
     let mut m = overlay("minikube");
     set(

@@ -1,5 +1,6 @@
 //! One conformance suite, run unchanged against every backend: the file store, and real
-//! `redis-server` and PostgreSQL instances that the harness starts on free ports.
+//! `redis-server` and PostgreSQL instances that the harness starts on free ports. Each case is
+//! its own test per backend (`file::crud`, `redis::crud`, …), so the first failure hides nothing.
 mod support_services;
 
 use std::collections::HashSet;
@@ -8,41 +9,65 @@ use reqwest::{header, StatusCode};
 use sa_server::store::BackendKind;
 use serde_json::{json, Value};
 use support_services::{
+    backends::Env,
+    sse::{Sse, SseEvent},
     store::{expect_error, TestStore},
-    Postgres, Redis,
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn file_backend_conforms() {
-    let store = TestStore::start(BackendKind::File, |_| {}).await;
-    conformance(&store, "file").await;
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod file {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let env = super::Env::new(super::BackendKind::File).await;
+                    super::$case(&env).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let env = super::Env::new(super::BackendKind::Redis).await;
+                    super::$case(&env).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let env = super::Env::new(super::BackendKind::Postgres).await;
+                    super::$case(&env).await;
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn redis_backend_conforms() {
-    let redis = Redis::start();
-    let store = TestStore::start(BackendKind::Redis, |a| a.redis_url = Some(redis.url())).await;
-    conformance(&store, "redis").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_backend_conforms() {
-    let pg = Postgres::start();
-    let url = pg.create_database("conformance");
-    let store = TestStore::start(BackendKind::Postgres, |a| a.database_url = Some(url)).await;
-    conformance(&store, "postgres").await;
-}
-
-async fn conformance(s: &TestStore, backend: &str) {
-    system_routes(s, backend).await;
-    crud(s).await;
-    etag_conflicts(s).await;
-    pagination_while_writing(s).await;
-    search(s).await;
-    concurrent_writers(s).await;
-    bad_inputs(s).await;
-    urls_and_cors(s).await;
-}
+conformance!(
+    system_routes,
+    crud,
+    etag_conflicts,
+    pagination_while_writing,
+    search,
+    concurrent_writers,
+    bad_inputs,
+    urls_and_cors,
+    history_order,
+    keep_versions_trimming,
+    restore_with_if_match,
+    restore_deleted_model,
+    deleted_view,
+    history_bad_inputs,
+    feed_live_events,
+    feed_resume_by_cursor,
+    feed_reset,
+    feed_share_token_filter,
+    feed_bad_inputs,
+    feed_max_subscribers,
+);
 
 struct Created {
     id: String,
@@ -94,7 +119,8 @@ async fn summary_page(s: &TestStore, query: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn system_routes(s: &TestStore, backend: &str) {
+async fn system_routes(s: &Env) {
+    let backend = s.backend;
     let http = &s.http;
     assert_eq!(
         http.get(s.url("/healthz")).send().await.unwrap().status(),
@@ -857,4 +883,589 @@ async fn urls_and_cors(s: &TestStore) {
             .is_none(),
         "a foreign origin gets no CORS grant"
     );
+}
+
+// ---- history ----
+
+async fn versions(s: &TestStore, id: &str, query: &str) -> Value {
+    let res = s
+        .get(&format!("/api/model/{id}/versions{query}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "versions of {id}{query}");
+    res.json().await.unwrap()
+}
+
+fn unquoted(tag: &str) -> String {
+    tag.trim_matches('"').to_string()
+}
+
+fn field(v: &Value, key: &str) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn history_order(s: &Env) {
+    let c = create(s, &json!({"name": "h", "v": 1})).await;
+    let e2 = etag(&put(s, &c.id, &json!({"name": "h", "v": 2}), Some(&c.etag)).await);
+    let e3 = etag(&put(s, &c.id, &json!({"name": "h", "v": 3}), Some(&e2)).await);
+    let all = versions(s, &c.id, "").await;
+    assert_eq!(
+        field(&all, "etag"),
+        [unquoted(&e3), unquoted(&e2), unquoted(&c.etag)]
+    );
+    assert_eq!(field(&all, "op"), ["updated", "updated", "created"]);
+    assert_eq!(all["next"], Value::Null);
+    let times: Vec<time::OffsetDateTime> = field(&all, "updated")
+        .iter()
+        .map(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .expect("updated is RFC 3339")
+        })
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    for item in all["items"].as_array().unwrap() {
+        assert_eq!(item["by"], json!({"sub": "u-1", "name": "Test User"}));
+        assert!(item["size"].as_u64().unwrap() > 5);
+    }
+    // Cursor paging, newest first.
+    let first = versions(s, &c.id, "?limit=2").await;
+    assert_eq!(field(&first, "etag"), [unquoted(&e3), unquoted(&e2)]);
+    let next = first["next"].as_str().expect("a next cursor").to_string();
+    let rest = versions(s, &c.id, &format!("?limit=2&after={next}")).await;
+    assert_eq!(field(&rest, "etag"), [unquoted(&c.etag)]);
+    assert_eq!(rest["next"], Value::Null);
+    // Each version's document, with its ETag; quotes around the ETag in the path are fine.
+    for (tag, v) in [(&c.etag, 1), (&e2, 2), (&e3, 3)] {
+        for path_tag in [unquoted(tag), format!("%22{}%22", unquoted(tag))] {
+            let res = s
+                .get(&format!("/api/model/{}/versions/{path_tag}", c.id))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(etag(&res), *tag);
+            assert_eq!(res.json::<Value>().await.unwrap()["v"], v);
+        }
+    }
+}
+
+async fn keep_versions_trimming(s: &Env) {
+    let s = s.another(|a| a.history.keep_versions = Some(3)).await;
+    let c = create(&s, &json!({"name": "trim", "v": 0})).await;
+    let mut tags = vec![c.etag.clone()];
+    for v in 1..=5 {
+        let res = put(
+            &s,
+            &c.id,
+            &json!({"name": "trim", "v": v}),
+            tags.last().map(|t| t.as_str()),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        tags.push(etag(&res));
+    }
+    let kept = versions(&s, &c.id, "").await;
+    let want: Vec<String> = tags.iter().rev().take(3).map(|t| unquoted(t)).collect();
+    assert_eq!(field(&kept, "etag"), want);
+    for old in &tags[..3] {
+        assert_eq!(
+            expect_error(
+                s.get(&format!("/api/model/{}/versions/{}", c.id, unquoted(old)))
+                    .send()
+                    .await
+                    .unwrap(),
+                404
+            )
+            .await,
+            "not_found"
+        );
+    }
+    let res = s
+        .get(&format!(
+            "/api/model/{}/versions/{}",
+            c.id,
+            unquoted(&tags[3])
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["v"], 3);
+}
+
+async fn restore(s: &TestStore, id: &str, tag: &str, if_match: Option<&str>) -> reqwest::Response {
+    let mut req = s
+        .http
+        .post(s.url(&format!(
+            "/api/model/{id}/versions/{}/restore",
+            unquoted(tag)
+        )))
+        .bearer_auth(&s.writer);
+    if let Some(m) = if_match {
+        req = req.header(header::IF_MATCH, m);
+    }
+    req.send().await.unwrap()
+}
+
+async fn restore_with_if_match(s: &Env) {
+    let v1 = json!({"name": "r", "v": 1});
+    let c = create(s, &v1).await;
+    let e2 = etag(&put(s, &c.id, &json!({"name": "r", "v": 2}), Some(&c.etag)).await);
+    let as_reader = s
+        .http
+        .post(s.url(&format!(
+            "/api/model/{}/versions/{}/restore",
+            c.id,
+            unquoted(&c.etag)
+        )))
+        .bearer_auth(&s.reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(as_reader, 403).await, "read_only");
+    assert_eq!(
+        expect_error(restore(s, &c.id, &c.etag, Some("\"stale\"")).await, 412).await,
+        "etag_mismatch"
+    );
+    let res = restore(s, &c.id, &c.etag, Some(&e2)).await;
+    assert_eq!(res.status(), 200);
+    let restored = etag(&res);
+    let got = s.get(&format!("/api/model/{}", c.id)).send().await.unwrap();
+    assert_eq!(etag(&got), restored);
+    assert_eq!(got.json::<Value>().await.unwrap()["v"], 1);
+    let all = versions(s, &c.id, "").await;
+    assert_eq!(field(&all, "op"), ["restored", "updated", "created"]);
+    assert_eq!(field(&all, "etag")[0], unquoted(&restored));
+    // Without If-Match a restore is unconditional.
+    assert_eq!(restore(s, &c.id, &e2, None).await.status(), 200);
+    let got: Value = s
+        .get(&format!("/api/model/{}", c.id))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["v"], 2);
+}
+
+async fn restore_deleted_model(s: &Env) {
+    let c = create(s, &json!({"name": "gone soon", "v": 1})).await;
+    let e2 = etag(
+        &put(
+            s,
+            &c.id,
+            &json!({"name": "gone soon", "v": 2}),
+            Some(&c.etag),
+        )
+        .await,
+    );
+    assert_eq!(
+        s.delete(&format!("/api/model/{}", c.id))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    expect_error(
+        s.get(&format!("/api/model/{}", c.id)).send().await.unwrap(),
+        404,
+    )
+    .await;
+    let all = versions(s, &c.id, "").await;
+    assert_eq!(field(&all, "op"), ["deleted", "updated", "created"]);
+    assert_eq!(
+        field(&all, "etag")[0],
+        unquoted(&e2),
+        "a delete names what it removed"
+    );
+    let res = restore(s, &c.id, &e2, None).await;
+    assert_eq!(res.status(), 200);
+    let back = s.get(&format!("/api/model/{}", c.id)).send().await.unwrap();
+    assert_eq!(back.status(), 200);
+    assert_eq!(back.json::<Value>().await.unwrap()["v"], 2);
+    let deleted = summary_view(s, "deleted", "").await;
+    assert!(!field(&deleted, "id").contains(&c.id));
+    assert!(field(&summary_view(s, "summary", "limit=1000").await, "id").contains(&c.id));
+    assert_eq!(
+        field(&versions(s, &c.id, "").await, "op"),
+        ["restored", "deleted", "updated", "created"]
+    );
+}
+
+async fn summary_view(s: &TestStore, view: &str, query: &str) -> Value {
+    let res = s
+        .get(&format!("/api/model?view={view}&{query}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "view={view}&{query}");
+    res.json().await.unwrap()
+}
+
+async fn deleted_view(s: &Env) {
+    let a = create(s, &json!({"name": "deleted one"})).await;
+    let b = create(s, &json!({"name": "deleted two"})).await;
+    let kept = create(s, &json!({"name": "kept"})).await;
+    for id in [&a.id, &b.id] {
+        assert_eq!(
+            s.delete(&format!("/api/model/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+    }
+    let page = summary_view(s, "deleted", "").await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(
+        field(&page, "id"),
+        [b.id.clone(), a.id.clone()],
+        "newest first"
+    );
+    let row = &page["items"][1];
+    assert_eq!(row["name"], "deleted one");
+    assert_eq!(row["url"], a.url.as_str());
+    assert_eq!(row["etag"], unquoted(&a.etag).as_str());
+    assert!(row["size"].as_u64().unwrap() > 5);
+    // Paged like the summary view, and searchable.
+    let first = summary_view(s, "deleted", "limit=1").await;
+    assert_eq!(field(&first, "id"), [b.id.clone()]);
+    let next = first["next"].as_str().unwrap();
+    let second = summary_view(s, "deleted", &format!("limit=1&after={next}")).await;
+    assert_eq!(field(&second, "id"), [a.id.clone()]);
+    assert_eq!(second["next"], Value::Null);
+    let found = summary_view(s, "deleted", "q=TWO").await;
+    assert_eq!(field(&found, "id"), [b.id.clone()]);
+    let live = summary_view(s, "summary", "limit=1000").await;
+    assert_eq!(field(&live, "id"), [kept.id.clone()]);
+}
+
+async fn history_bad_inputs(s: &Env) {
+    let a = create(s, &json!({"name": "a"})).await;
+    let b = create(s, &json!({"name": "b"})).await;
+    let unknown = uuid::Uuid::new_v4();
+    for path in [
+        format!("/api/model/{unknown}/versions"),
+        format!("/api/model/{unknown}/versions/{}", unquoted(&a.etag)),
+        format!("/api/model/{}/versions/nosuchetag", a.id),
+        // a version of another model
+        format!("/api/model/{}/versions/{}", b.id, unquoted(&a.etag)),
+    ] {
+        assert_eq!(
+            expect_error(s.get(&path).send().await.unwrap(), 404).await,
+            "not_found",
+            "{path}"
+        );
+    }
+    for (id, tag) in [
+        (unknown.to_string(), a.etag.clone()),
+        (a.id.clone(), "\"nosuch\"".into()),
+        (b.id.clone(), a.etag.clone()),
+    ] {
+        assert_eq!(
+            expect_error(restore(s, &id, &tag, None).await, 404).await,
+            "not_found"
+        );
+    }
+    for (path, code) in [
+        ("/api/model/not-a-uuid/versions".to_string(), "bad_id"),
+        (
+            format!("/api/model/not-a-uuid/versions/{}", unquoted(&a.etag)),
+            "bad_id",
+        ),
+        (
+            format!("/api/model/{}/versions?after=garbage!", a.id),
+            "bad_cursor",
+        ),
+        (format!("/api/model/{}/versions?limit=0", a.id), "bad_limit"),
+        (format!("/api/model/{}/versions?limit=x", a.id), "bad_limit"),
+        (
+            "/api/model?view=deleted&after=garbage!".to_string(),
+            "bad_cursor",
+        ),
+        ("/api/model?view=deleted&limit=0".to_string(), "bad_limit"),
+    ] {
+        assert_eq!(
+            expect_error(s.get(&path).send().await.unwrap(), 400).await,
+            code,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        expect_error(
+            s.http
+                .post(s.url("/api/model/not-a-uuid/versions/x/restore"))
+                .bearer_auth(&s.writer)
+                .send()
+                .await
+                .unwrap(),
+            400
+        )
+        .await,
+        "bad_id"
+    );
+    expect_error(
+        s.http
+            .get(s.url(&format!("/api/model/{}/versions", a.id)))
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+}
+
+// ---- change feed ----
+
+async fn feed(s: &TestStore, query: &str) -> Sse {
+    Sse::open(
+        s.http
+            .get(s.url(&format!("/api/changes{query}")))
+            .bearer_auth(&s.reader),
+    )
+    .await
+}
+
+async fn next_change(sse: &mut Sse) -> (SseEvent, Value) {
+    let e = sse.next().await;
+    assert_eq!(e.event, "change", "{e:?}");
+    let data = e.json();
+    assert_eq!(
+        e.id.as_deref(),
+        data["cursor"].as_str(),
+        "id: is the cursor"
+    );
+    (e, data)
+}
+
+async fn feed_live_events(s: &Env) {
+    let mut sse = feed(s, "").await;
+    // EventSource can't send headers: the token may come in the query.
+    let mut by_query = Sse::open(
+        s.http
+            .get(s.url(&format!("/api/changes?access_token={}", s.reader))),
+    )
+    .await;
+    let c = create(s, &json!({"name": "live"})).await;
+    let e2 = etag(&put(s, &c.id, &json!({"name": "live", "v": 2}), None).await);
+    assert_eq!(
+        s.delete(&format!("/api/model/{}", c.id))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let mut cursors = Vec::new();
+    for (op, tag) in [("created", &c.etag), ("updated", &e2), ("deleted", &e2)] {
+        let (e, data) = next_change(&mut sse).await;
+        assert_eq!(data["id"], c.id.as_str());
+        assert_eq!(data["op"], op);
+        assert_eq!(data["etag"], tag.as_str(), "the quoted ETag");
+        assert_eq!(data["by"], json!({"sub": "u-1", "name": "Test User"}));
+        time::OffsetDateTime::parse(
+            data["updated"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        cursors.push(e.id.unwrap());
+        let (_, same) = next_change(&mut by_query).await;
+        assert_eq!(same, data);
+    }
+    assert_eq!(cursors.iter().collect::<HashSet<_>>().len(), 3);
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("sa_store_feed_subscribers"), "{metrics}");
+    assert!(
+        metrics.contains("sa_store_feed_events_sent_total"),
+        "{metrics}"
+    );
+}
+
+async fn feed_resume_by_cursor(s: &Env) {
+    let mut sse = feed(s, "").await;
+    let mut ids = Vec::new();
+    let mut later: Vec<(String, String)> = Vec::new();
+    for i in 0..3 {
+        ids.push(create(s, &json!({"name": format!("resume {i}")})).await.id);
+    }
+    let mut cursors = Vec::new();
+    for id in &ids {
+        let (e, data) = next_change(&mut sse).await;
+        assert_eq!(data["id"], id.as_str());
+        cursors.push(e.id.unwrap());
+    }
+    drop(sse);
+    for by_header in [true, false] {
+        let mut resumed = if by_header {
+            Sse::open(
+                s.http
+                    .get(s.url("/api/changes"))
+                    .bearer_auth(&s.reader)
+                    .header("last-event-id", &cursors[0]),
+            )
+            .await
+        } else {
+            feed(s, &format!("?after={}", cursors[0])).await
+        };
+        let mut expected: Vec<(String, String)> = ids[1..3]
+            .iter()
+            .cloned()
+            .zip(cursors[1..].iter().cloned())
+            .collect();
+        // What the previous round wrote after these cursors comes too, in order.
+        expected.extend(later.iter().cloned());
+        for (id, cursor) in &expected {
+            let (e, data) = next_change(&mut resumed).await;
+            assert_eq!(data["id"], id.as_str());
+            assert_eq!(e.id.as_ref(), Some(cursor));
+        }
+        // Then live, with nothing repeated.
+        let fresh = create(s, &json!({"name": "after resume"})).await;
+        let (e, data) = next_change(&mut resumed).await;
+        assert_eq!(data["id"], fresh.id.as_str());
+        later.push((fresh.id, e.id.unwrap()));
+    }
+}
+
+async fn feed_reset(s: &Env) {
+    let s = s.another(|a| a.history.keep_changes = 3).await;
+    let mut sse = feed(&s, "").await;
+    create(&s, &json!({"name": "old"})).await;
+    let (first, _) = next_change(&mut sse).await;
+    for i in 0..5 {
+        create(&s, &json!({"name": format!("newer {i}")})).await;
+    }
+    // Once the live feed has passed them, the feed's own reader is past the trimmed range.
+    for _ in 0..5 {
+        next_change(&mut sse).await;
+    }
+    let mut resumed = feed(&s, &format!("?after={}", first.id.unwrap())).await;
+    let e = resumed.next().await;
+    assert_eq!(e.event, "reset", "{e:?}");
+    // The reset's id is where to resume after reloading: from there on, the live feed.
+    let id = e.id.expect("a reset carries the cursor to resume from");
+    let mut again = feed(&s, &format!("?after={id}")).await;
+    let fresh = create(&s, &json!({"name": "after reset"})).await;
+    let (_, data) = next_change(&mut again).await;
+    assert_eq!(data["id"], fresh.id.as_str());
+}
+
+async fn feed_share_token_filter(s: &Env) {
+    let mine = create(s, &json!({"name": "shared"})).await;
+    let other = create(s, &json!({"name": "not shared"})).await;
+    let mut claims = s.issuer.claims(&["reader"]);
+    claims["model"] = json!(mine.id);
+    let share = s.issuer.sign(&claims);
+    let mut sse = Sse::open(
+        s.http
+            .get(s.url(&format!("/api/changes?access_token={share}"))),
+    )
+    .await;
+    put(s, &other.id, &json!({"name": "not shared", "v": 2}), None).await;
+    put(s, &mine.id, &json!({"name": "shared", "v": 2}), None).await;
+    let (_, data) = next_change(&mut sse).await;
+    assert_eq!(
+        data["id"],
+        mine.id.as_str(),
+        "a share token sees only its model"
+    );
+    // The share token still reads nothing else.
+    expect_error(
+        s.http
+            .get(s.url(&format!("/api/model?access_token={share}")))
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+}
+
+async fn feed_bad_inputs(s: &Env) {
+    let foreign = if s.kind == BackendKind::Redis {
+        "42"
+    } else {
+        "1-0"
+    };
+    for bad in ["garbage!", "-1", "1-2-3", foreign] {
+        assert_eq!(
+            expect_error(
+                s.get(&format!("/api/changes?after={bad}"))
+                    .send()
+                    .await
+                    .unwrap(),
+                400
+            )
+            .await,
+            "bad_cursor",
+            "{bad}"
+        );
+        assert_eq!(
+            expect_error(
+                s.get("/api/changes")
+                    .header("last-event-id", bad)
+                    .send()
+                    .await
+                    .unwrap(),
+                400
+            )
+            .await,
+            "bad_cursor",
+            "Last-Event-ID {bad}"
+        );
+    }
+    assert_eq!(
+        expect_error(s.http.get(s.url("/api/changes")).send().await.unwrap(), 401).await,
+        "missing_token"
+    );
+    expect_error(
+        s.http
+            .post(s.url("/api/changes"))
+            .bearer_auth(&s.writer)
+            .send()
+            .await
+            .unwrap(),
+        405,
+    )
+    .await;
+}
+
+async fn feed_max_subscribers(s: &Env) {
+    let s = s.another(|a| a.history.max_subscribers = 2).await;
+    let one = feed(&s, "").await;
+    let _two = feed(&s, "").await;
+    let res = s.get("/api/changes").send().await.unwrap();
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(expect_error(res, 503).await, "too_many_subscribers");
+    drop(one);
+    let http = s.http.clone();
+    let (url, token) = (s.url("/api/changes"), s.reader.clone());
+    support_services::sse::eventually(
+        "a freed subscriber slot",
+        std::time::Duration::from_secs(10),
+        || {
+            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            async move {
+                let res = http.get(url).bearer_auth(token).send().await.ok()?;
+                (res.status() == 200).then_some(())
+            }
+        },
+    )
+    .await;
 }

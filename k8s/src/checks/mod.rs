@@ -32,6 +32,10 @@ pub const ALL: &[(&str, Check)] = &[
     ),
     ("store_feature_routes", routing::store_feature_routes),
     (
+        "store_routes_allow_streams",
+        routing::store_routes_allow_streams,
+    ),
+    (
         "mobile_subset_is_compact",
         routing::mobile_subset_is_compact,
     ),

@@ -403,3 +403,56 @@ pub fn regexes_are_re2(m: &Manifests) -> Vec<String> {
     }
     problems
 }
+
+/// The store's change feed (`/api/changes`) is a stream that stays open for hours, with a
+/// comment line every 15 s. No store route may cut it with a route timeout, and each store
+/// DestinationRule keeps idle upstream connections open well past the keep-alive.
+pub fn store_routes_allow_streams(m: &Manifests) -> Vec<String> {
+    const KEEP_ALIVE_SECS: u64 = 15;
+    let mut problems = Vec::new();
+    for vs in vs_for_gateway(m, gateway_of(sa_shared::routes::Service::Store)) {
+        for route in http_routes(vs) {
+            let name = route["name"].as_str().unwrap_or("?");
+            match route
+                .get("timeout")
+                .map(|t| t.as_str().and_then(duration_secs))
+            {
+                None | Some(Some(0)) => {}
+                Some(_) => problems.push(format!(
+                    "{} route {name}: timeout {} would cut the change feed; leave it out or use 0s",
+                    describe(vs),
+                    route["timeout"]
+                )),
+            }
+        }
+    }
+    for dr in m.of_kind("DestinationRule") {
+        let host = dr["spec"]["host"].as_str().unwrap_or("");
+        if !host.starts_with("store-") {
+            continue;
+        }
+        let idle = &dr["spec"]["trafficPolicy"]["connectionPool"]["http"]["idleTimeout"];
+        match idle.as_str().and_then(duration_secs) {
+            Some(s) if s > KEEP_ALIVE_SECS => {}
+            _ => problems.push(format!(
+                "{}: trafficPolicy.connectionPool.http.idleTimeout must be above the feed's {KEEP_ALIVE_SECS} s keep-alive (found {idle})",
+                describe(dr)
+            )),
+        }
+    }
+    problems
+}
+
+/// `90s`, `15m`, `1h`, `1.5s` (Istio's duration format) in whole seconds.
+fn duration_secs(s: &str) -> Option<u64> {
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = num.parse().ok()?;
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Some((n * scale) as u64)
+}

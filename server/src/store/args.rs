@@ -84,6 +84,70 @@ pub struct Args {
     /// Default: a quarter of the cgroup memory limit, or 256 MiB where there is none.
     #[arg(long, env = "SA_CACHE_BYTES")]
     pub cache_bytes: Option<u64>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// How much history the store keeps, and how many feed subscribers it serves.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HistoryArgs {
+    /// Versions kept per model (0: none). Default: 100 on file and PostgreSQL, 20 on Redis,
+    /// which holds every version in memory (see docs/store-history.md).
+    #[arg(long, env = "SA_KEEP_VERSIONS")]
+    pub keep_versions: Option<usize>,
+    /// How long a deleted model stays restorable: a number with `d`, `h`, `m` or `s`.
+    #[arg(long, env = "SA_KEEP_DELETED", default_value = "30d", value_parser = parse_duration)]
+    pub keep_deleted: std::time::Duration,
+    /// Change-feed events kept; a subscriber resuming from further back gets `event: reset`.
+    #[arg(long, env = "SA_KEEP_CHANGES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_changes: u64,
+    /// Open `/api/changes` streams per instance; past it, 503 with Retry-After.
+    #[arg(long, env = "SA_MAX_SUBSCRIBERS", default_value_t = 1000)]
+    pub max_subscribers: usize,
+}
+
+impl Default for HistoryArgs {
+    fn default() -> Self {
+        HistoryArgs {
+            keep_versions: None,
+            keep_deleted: std::time::Duration::from_secs(30 * 24 * 3600),
+            keep_changes: 100_000,
+            max_subscribers: 1000,
+        }
+    }
+}
+
+impl HistoryArgs {
+    pub fn retention(&self, backend: BackendKind) -> crate::store::backend::Retention {
+        crate::store::backend::Retention {
+            versions: self.keep_versions.unwrap_or(match backend {
+                BackendKind::Redis => 20,
+                BackendKind::File | BackendKind::Postgres => 100,
+            }),
+            deleted: self.keep_deleted,
+            changes: self.keep_changes as usize,
+        }
+    }
+}
+
+/// `30d`, `12h`, `15m`, `90s` (or plain seconds).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30d, 12h, 15m or 90s"))?;
+    let secs = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(format!("{s:?}: the unit must be d, h, m or s")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
 }
 
 impl Args {
@@ -106,6 +170,7 @@ impl Args {
             auth: AuthMode::On,
             backend_timeout_ms: 2000,
             cache_bytes: None,
+            history: HistoryArgs::default(),
         }
     }
 

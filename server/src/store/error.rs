@@ -36,7 +36,8 @@ impl StoreError {
 
     pub fn route_not_found() -> Self {
         Self::no_such_route(
-            "/api/model, /api/model/{id}, /api/info, /healthz, /readyz and /metrics",
+            "/api/model, /api/model/{id}, /api/model/{id}/versions, /api/changes, /api/info, \
+             /healthz, /readyz and /metrics",
         )
     }
 

@@ -8,7 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
@@ -16,6 +17,10 @@ pub struct Metrics {
     requests: IntCounterVec,
     duration: HistogramVec,
     pub tokens: IntCounterVec,
+    /// Open `/api/changes` streams.
+    pub feed_subscribers: IntGauge,
+    /// Change events written to subscribers.
+    pub feed_events: IntCounter,
 }
 
 impl Metrics {
@@ -50,10 +55,19 @@ impl Metrics {
             &["outcome"],
         )
         .expect("static metric");
+        let feed_subscribers =
+            IntGauge::new("feed_subscribers", "Open change-feed streams").expect("static metric");
+        let feed_events = IntCounter::new(
+            "feed_events_sent_total",
+            "Change events sent to subscribers",
+        )
+        .expect("static metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
             Box::new(tokens.clone()),
+            Box::new(feed_subscribers.clone()),
+            Box::new(feed_events.clone()),
         ] {
             registry.register(c).expect("metric names are unique");
         }
@@ -62,6 +76,8 @@ impl Metrics {
             requests,
             duration,
             tokens,
+            feed_subscribers,
+            feed_events,
         }
     }
 

@@ -1,7 +1,8 @@
 //! `sa-server store`: the JSON model REST service, with a file, Redis or PostgreSQL backend.
 //!
 //! - `routes/`: the HTTP surface (`model.rs` is the model resource);
-//! - `backend/`: the storage systems behind one trait;
+//! - `backend/`: the storage systems behind one trait (with each model's history);
+//! - `feed.rs`: the change feed's one backend reader per instance and its fan-out;
 //! - `jwt/`: bearer token verification against each issuer's JWKS, and the access rules;
 //! - `urls.rs`: absolute URLs as the caller sees them; `error.rs`: the JSON error contract.
 use std::{sync::Arc, time::Duration};
@@ -12,12 +13,13 @@ use sa_shared::routes::Backend as BackendId;
 pub mod args;
 pub mod backend;
 pub mod error;
+pub mod feed;
 pub mod jwt;
 pub mod metrics;
 pub mod routes;
 pub mod urls;
 
-pub use args::{Args, AuthMode, BackendKind, FsyncMode};
+pub use args::{Args, AuthMode, BackendKind, FsyncMode, HistoryArgs};
 
 /// Builds one store instance (backend, verifier, router) from its flags.
 pub async fn router(args: &Args) -> anyhow::Result<Router> {
@@ -45,19 +47,24 @@ async fn router_with_issuers(
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let metrics = Arc::new(metrics::Metrics::new(&info.backend, &name));
+    let retention = args.history.retention(args.backend);
+    let max_subscribers = args.history.max_subscribers;
     macro_rules! app {
-        ($backend:expr) => {
+        ($backend:expr) => {{
+            let backend = Arc::new($backend);
+            let feed = feed::Feed::start(backend.clone(), metrics.clone(), max_subscribers);
             routes::router(
                 Arc::new(routes::App {
-                    backend: $backend,
+                    backend,
                     info,
                     verifier,
                     body_limit: args.body_limit,
                     metrics,
+                    feed,
                 }),
                 &args.allowed_origins,
             )
-        };
+        }};
     }
     Ok(match args.backend {
         BackendKind::File => {
@@ -70,7 +77,7 @@ async fn router_with_issuers(
                 "file store cache budget"
             );
             let b = tokio::task::spawn_blocking(move || {
-                backend::file::FileBackend::open_with_budget(&dir, fsync, budget)
+                backend::file::FileBackend::open_with_budget(&dir, fsync, budget, retention)
             })
             .await??;
             app!(b)
@@ -80,7 +87,7 @@ async fn router_with_issuers(
                 anyhow::anyhow!("--backend redis needs --redis-url (e.g. redis://127.0.0.1:6379)")
             })?;
             app!(backend::redis::RedisBackend::connect_lazy(
-                url, &name, timeout
+                url, &name, timeout, retention
             )?)
         }
         BackendKind::Postgres => {
@@ -89,7 +96,7 @@ async fn router_with_issuers(
                     "--backend postgres needs --database-url (e.g. postgres://sa@127.0.0.1/sa)"
                 )
             })?;
-            let b = backend::postgres::PostgresBackend::connect_lazy(url, timeout)?;
+            let b = backend::postgres::PostgresBackend::connect_lazy(url, timeout, retention)?;
             // Migrate now when the database is there; otherwise the first request retries.
             if let Err(e) = b.migrate().await {
                 tracing::warn!(error = %e, "PostgreSQL is not reachable yet; the store answers 503 until it is");

@@ -14,8 +14,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub mod backends;
 pub mod eventually;
 pub mod issuer;
+pub mod sse;
 pub mod store;
 #[allow(unused_imports)] // not every test file waits on a condition
 pub use eventually::eventually;

@@ -36,6 +36,8 @@ use super::{
 };
 use crate::store::args::FsyncMode;
 
+mod history;
+use history::{FileHistory, Fix, Record};
 /// Writes to different models proceed in parallel; writes to one model take turns.
 const LOCK_STRIPES: usize = 64;
 
@@ -84,12 +86,22 @@ pub struct FileBackend {
     /// Files renamed since the last background fsync (`batch` only); a model written many
     /// times in one interval is synced once.
     unsynced: Arc<Mutex<HashSet<PathBuf>>>,
+    history: Arc<FileHistory>,
 }
 
 impl FileBackend {
     /// Opens (creating if needed) the directory and loads the index, with the default budget.
-    pub fn open(dir: &Path, fsync: FsyncMode) -> anyhow::Result<FileBackend> {
-        Self::open_with_budget(dir, fsync, crate::store::args::DEFAULT_CACHE_BYTES)
+    pub fn open(
+        dir: &Path,
+        fsync: FsyncMode,
+        retention: super::Retention,
+    ) -> anyhow::Result<FileBackend> {
+        Self::open_with_budget(
+            dir,
+            fsync,
+            crate::store::args::DEFAULT_CACHE_BYTES,
+            retention,
+        )
     }
 
     /// Like [`FileBackend::open`], keeping at most `budget` bytes of documents in memory, at
@@ -98,6 +110,7 @@ impl FileBackend {
         dir: &Path,
         fsync: FsyncMode,
         budget: u64,
+        retention: super::Retention,
     ) -> anyhow::Result<FileBackend> {
         fs::create_dir_all(dir).map_err(|e| {
             anyhow::anyhow!("cannot create the model directory {}: {e}", dir.display())
@@ -142,6 +155,11 @@ impl FileBackend {
             }
             index.insert(id, Entry::new(meta, keep.then_some(body)));
         }
+        let (history, fixes) =
+            FileHistory::open(dir, retention, fsync == FsyncMode::Always, |id| {
+                index.get(&id).map(|e: &Entry| e.meta.etag.clone())
+            })?;
+        apply_fixes(dir, &mut index, fixes)?;
         tracing::info!(dir = %dir.display(), models = index.len(), cached_bytes = cached, cache_budget = budget, "file store loaded");
         let unsynced = Arc::new(Mutex::new(HashSet::new()));
         if fsync == FsyncMode::Batch {
@@ -157,6 +175,7 @@ impl FileBackend {
             budget,
             cached: AtomicU64::new(cached),
             unsynced,
+            history,
         })
     }
 
@@ -286,9 +305,18 @@ impl super::Backend for FileBackend {
         let (target, body, fsync) = (self.path(id), doc.body.clone(), self.fsync);
         let updated = SystemTime::from(doc.updated);
         let target2 = target.clone();
-        blocking(move || write_atomically(&target2, &body, updated, fsync)).await?;
+        let (history, record) = (self.history.clone(), record_of(id, &doc, current.is_some()));
+        let (cursor, written) = blocking(move || {
+            let cursor = history.append(record, Some(&body))?;
+            Ok((cursor, write_atomically(&target2, &body, updated, fsync)))
+        })
+        .await?;
+        let _published = Publish(&self.history, cursor);
+        written.map_err(|e| BackendError(format!("file system: {e}")))?;
         if self.fsync == FsyncMode::Batch {
-            self.unsynced.lock().insert(target);
+            let mut unsynced = self.unsynced.lock();
+            unsynced.insert(target);
+            unsynced.insert(FileHistory::journal_path(&self.dir));
         }
         let mut index = self.index.write();
         let keep = self.keep_in_memory(index.get(&id), &doc.body);
@@ -301,15 +329,32 @@ impl super::Backend for FileBackend {
         })
     }
 
-    async fn delete(&self, id: Uuid, expect: Expect) -> Result<Deleted> {
+    async fn delete(
+        &self,
+        id: Uuid,
+        expect: Expect,
+        by: sa_shared::history::Author,
+    ) -> Result<Deleted> {
         let _turn = self.stripe(id).lock().await;
-        let Some(current) = self.current_etag(id) else {
+        let Some(meta) = self.index.read().get(&id).map(|e| e.meta.clone()) else {
             return Ok(Deleted::NotFound);
         };
-        if !expect.allows(Some(&current)) {
+        if !expect.allows(Some(&meta.etag)) {
             return Ok(Deleted::PreconditionFailed);
         }
+        let record = Record {
+            id,
+            op: sa_shared::history::Op::Deleted,
+            etag: meta.etag,
+            by,
+            updated: super::now_millis(),
+            size: meta.size,
+            name: meta.name,
+        };
         let (dir, target, fsync) = (self.dir.clone(), self.path(id), self.fsync);
+        let history = self.history.clone();
+        let cursor = blocking(move || history.append(record, None)).await?;
+        let _published = Publish(&self.history, cursor);
         blocking(move || {
             match fs::remove_file(&target) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -373,4 +418,91 @@ impl super::Backend for FileBackend {
         let dir = self.dir.clone();
         blocking(move || fs::metadata(&dir).map(|_| ())).await
     }
+
+    async fn versions(&self, id: Uuid) -> Result<Vec<super::VersionMeta>> {
+        Ok(self.history.versions(id))
+    }
+
+    async fn version_body(&self, id: Uuid, etag: &str) -> Result<Option<Bytes>> {
+        let Some(path) = self.history.version_path(id, etag) else {
+            return Ok(None);
+        };
+        match blocking(move || fs::read(path)).await {
+            Ok(b) => Ok(Some(Bytes::from(b))),
+            // Trimmed between the lookup and the read.
+            Err(_) if self.history.version_path(id, etag).is_none() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn deleted(&self, query: ListQuery) -> Result<Page> {
+        Ok(self.history.deleted(&query))
+    }
+
+    async fn changes(&self, after: super::Cursor, limit: usize) -> Result<super::ChangeRead> {
+        Ok(self.history.changes(after, limit))
+    }
+
+    async fn head(&self) -> Result<super::Cursor> {
+        Ok(self.history.head())
+    }
+
+    async fn wait_changes(&self, after: super::Cursor, limit: usize) -> Result<super::ChangeRead> {
+        Ok(self.history.wait_changes(after, limit).await)
+    }
+}
+
+/// Lets a write's event out to the feed once the model's index entry is updated too (on drop,
+/// so it happens on every path out of the write).
+struct Publish<'a>(&'a FileHistory, u64);
+
+impl Drop for Publish<'_> {
+    fn drop(&mut self) {
+        self.0.publish(self.1);
+    }
+}
+
+fn record_of(id: Uuid, doc: &NewDoc, existed: bool) -> Record {
+    Record {
+        id,
+        op: super::history::op_of(doc.restored, existed),
+        etag: doc.etag.clone(),
+        by: doc.by.clone(),
+        updated: doc.updated,
+        size: doc.body.len() as u64,
+        name: doc.name.clone(),
+    }
+}
+
+/// Finishes the model writes that a crash cut between their journal line and their file.
+fn apply_fixes(
+    dir: &Path,
+    index: &mut BTreeMap<Uuid, Entry>,
+    fixes: Vec<Fix>,
+) -> anyhow::Result<()> {
+    for fix in fixes {
+        match fix {
+            Fix::Remove { id } => {
+                let _ = fs::remove_file(dir.join(format!("{}.json", id.hyphenated())));
+                index.remove(&id);
+            }
+            Fix::Write { id, body, updated } => {
+                let path = dir.join(format!("{}.json", id.hyphenated()));
+                write_atomically(&path, &body, SystemTime::from(updated), FsyncMode::Always)?;
+                let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let name = sa_shared::model::display_name(&doc, &id.hyphenated().to_string());
+                let meta = meta_of(id, &body, name, updated);
+                tracing::info!(model = %id, "finished a write that a crash interrupted");
+                index.insert(
+                    id,
+                    Entry {
+                        name_lower: search_key(&meta.name),
+                        meta,
+                        body: None,
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -8,10 +8,13 @@
 use std::future::Future;
 
 use bytes::Bytes;
+pub use history::{ChangeEvent, ChangeRead, Cursor, Retention, VersionMeta};
+use sa_shared::history::Author;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub mod file;
+pub mod history;
 pub mod postgres;
 pub mod redis;
 
@@ -53,6 +56,10 @@ pub struct NewDoc {
     pub name: String,
     pub etag: String,
     pub updated: OffsetDateTime,
+    /// Who writes it (recorded in its version).
+    pub by: Author,
+    /// A restore of an earlier version: its version says `restored`.
+    pub restored: bool,
 }
 
 impl NewDoc {
@@ -155,7 +162,13 @@ pub trait Backend: Send + Sync + 'static {
         doc: NewDoc,
         expect: Expect,
     ) -> impl Future<Output = Result<Written>> + Send;
-    fn delete(&self, id: Uuid, expect: Expect) -> impl Future<Output = Result<Deleted>> + Send;
+    /// Removes the model; its history stays restorable for `--keep-deleted`.
+    fn delete(
+        &self,
+        id: Uuid,
+        expect: Expect,
+        by: Author,
+    ) -> impl Future<Output = Result<Deleted>> + Send;
     fn list(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send;
     /// Every id, newest first (the original `GET /api/model`).
     fn ids(&self) -> impl Future<Output = Result<Vec<Uuid>>> + Send;
@@ -168,6 +181,37 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Uuid>>> + Send;
     /// Whether the storage system answers (for `/readyz`).
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// The kept versions of a model (live, or deleted and still restorable), newest first.
+    fn versions(&self, id: Uuid) -> impl Future<Output = Result<Vec<VersionMeta>>> + Send;
+    /// The document of one kept version.
+    fn version_body(
+        &self,
+        id: Uuid,
+        etag: &str,
+    ) -> impl Future<Output = Result<Option<Bytes>>> + Send;
+    /// Deleted models that can still be restored, in list order; each summary is the model as
+    /// it was, with `updated` the time of its delete.
+    fn deleted(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send;
+    /// Whether `c` has the shape of this store's cursors.
+    fn cursor_ok(&self, c: &Cursor) -> bool {
+        c.lo.is_none()
+    }
+    /// Up to `limit` events after `after`, in cursor order (no waiting).
+    fn changes(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> impl Future<Output = Result<ChangeRead>> + Send;
+    /// The cursor of the newest event (the default cursor when there is none).
+    fn head(&self) -> impl Future<Output = Result<Cursor>> + Send;
+    /// Like [`Backend::changes`], but waits a few seconds for an event when there is none yet.
+    /// Only the store's one feed reader calls it, so a backend may hold one connection for it.
+    fn wait_changes(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> impl Future<Output = Result<ChangeRead>> + Send;
 }
 
 /// A new time-ordered id (UUIDv7). `now_v7` keeps a counter within the millisecond, so ids made

@@ -7,26 +7,50 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use sa_shared::history::{Author, Op};
 use sqlx::{
     migrate::{Migration, MigrationType, Migrator},
-    postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool, Row, SqlSafeStr,
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
+    PgConnection, PgPool, Row, SqlSafeStr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    search_key, BackendError, Deleted, Expect, ListQuery, Meta, NewDoc, Page, Result, Stored,
-    Written,
+    history::op_of, now_millis, search_key, BackendError, ChangeEvent, ChangeRead, Cursor, Deleted,
+    Expect, ListQuery, Meta, NewDoc, Page, Result, Retention, Stored, VersionMeta, Written,
 };
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "models", include_str!("migrations/0001_models.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "models", include_str!("migrations/0001_models.sql")),
+    (2, "history", include_str!("migrations/0002_history.sql")),
+];
+
+/// The advisory lock that hands out change cursors one writer at a time (any constant that
+/// nothing else in the database uses).
+const FEED_LOCK: i64 = 0x5341_4645_4544;
+const CHANNEL: &str = "sa_changes";
+/// How long the feed reader waits for a notification before it reads the table anyway.
+const BLOCK: Duration = Duration::from_secs(5);
 
 pub struct PostgresBackend {
     pool: PgPool,
     timeout: Duration,
+    retention: Retention,
     migrated: tokio::sync::OnceCell<()>,
+    /// The feed reader's one `LISTEN` connection (opened on first use, again after a failure).
+    listener: tokio::sync::Mutex<Option<PgListener>>,
+}
+
+/// What a write records besides the model.
+struct Record<'a> {
+    id: Uuid,
+    op: Op,
+    etag: &'a str,
+    by: &'a Author,
+    updated: OffsetDateTime,
+    size: i64,
+    doc: Option<&'a str>,
 }
 
 fn db_error(e: impl std::fmt::Display) -> BackendError {
@@ -34,7 +58,11 @@ fn db_error(e: impl std::fmt::Display) -> BackendError {
 }
 
 impl PostgresBackend {
-    pub fn connect_lazy(url: &str, timeout: Duration) -> anyhow::Result<PostgresBackend> {
+    pub fn connect_lazy(
+        url: &str,
+        timeout: Duration,
+        retention: Retention,
+    ) -> anyhow::Result<PostgresBackend> {
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| anyhow::anyhow!("bad --database-url: {e}"))?;
@@ -47,8 +75,76 @@ impl PostgresBackend {
         Ok(PostgresBackend {
             pool,
             timeout,
+            retention,
             migrated: tokio::sync::OnceCell::new(),
+            listener: tokio::sync::Mutex::new(None),
         })
+    }
+
+    /// The version and the change event of a write, inside its transaction. The cursor is
+    /// taken under an advisory lock held until commit, so cursors commit in their order and a
+    /// reader that has seen cursor N has seen everything below it. The lock is taken last, after
+    /// the model's row, to keep the one-at-a-time part short.
+    async fn record(&self, tx: &mut PgConnection, r: Record<'_>) -> sqlx::Result<i64> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FEED_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let cursor: i64 = sqlx::query_scalar(
+            "INSERT INTO sa_changes (cursor, model, etag, op, by_sub, by_name, updated) \
+             VALUES (nextval('sa_change_cursor'), $1, $2, $3, $4, $5, $6) RETURNING cursor",
+        )
+        .bind(r.id)
+        .bind(r.etag)
+        .bind(r.op.as_str())
+        .bind(&r.by.sub)
+        .bind(&r.by.name)
+        .bind(r.updated)
+        .fetch_one(&mut *tx)
+        .await?;
+        if self.retention.versions > 0 {
+            sqlx::query(
+                "INSERT INTO sa_versions (model, cursor, etag, op, by_sub, by_name, size, updated, doc) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+            )
+            .bind(r.id)
+            .bind(cursor)
+            .bind(r.etag)
+            .bind(r.op.as_str())
+            .bind(&r.by.sub)
+            .bind(&r.by.name)
+            .bind(r.size)
+            .bind(r.updated)
+            .bind(r.doc)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM sa_versions WHERE model = $1 AND cursor <= \
+                 (SELECT cursor FROM sa_versions WHERE model = $1 ORDER BY cursor DESC OFFSET $2 LIMIT 1)",
+            )
+            .bind(r.id)
+            .bind(self.retention.versions as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "WITH gone AS (DELETE FROM sa_changes WHERE cursor <= $1 RETURNING cursor) \
+             UPDATE sa_changes_floor SET floor = greatest(floor, (SELECT max(cursor) FROM gone)) \
+             WHERE EXISTS (SELECT 1 FROM gone)",
+        )
+        .bind(cursor - self.retention.changes.max(1) as i64)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(cursor.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(cursor)
+    }
+
+    fn cutoff(&self) -> OffsetDateTime {
+        self.retention.deleted_cutoff(now_millis())
     }
 
     async fn bounded<T>(
@@ -170,52 +266,116 @@ impl super::Backend for PostgresBackend {
         if sql.contains("$8") {
             q = q.bind(tags);
         }
-        let row = self.bounded(q.fetch_optional(&self.pool)).await?;
-        Ok(match row {
-            None => Written::PreconditionFailed,
-            Some(r) if r.try_get::<bool, _>("created").map_err(db_error)? => Written::Created,
-            Some(_) => Written::Updated,
-        })
+        self.migrate().await?;
+        let body = std::str::from_utf8(&doc.body).unwrap_or_default();
+        let write = async {
+            let mut tx = self.pool.begin().await?;
+            let Some(row) = q.fetch_optional(&mut *tx).await? else {
+                return Ok(Written::PreconditionFailed);
+            };
+            let created: bool = row.try_get("created")?;
+            sqlx::query("DELETE FROM sa_deleted WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            self.record(
+                &mut tx,
+                Record {
+                    id,
+                    op: op_of(doc.restored, !created),
+                    etag: &doc.etag,
+                    by: &doc.by,
+                    updated: doc.updated,
+                    size,
+                    doc: Some(body),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(if created {
+                Written::Created
+            } else {
+                Written::Updated
+            })
+        };
+        self.bounded_raw(write).await
     }
 
-    async fn delete(&self, id: Uuid, expect: Expect) -> Result<Deleted> {
-        let row = match &expect {
-            Expect::Etag(tags) => {
-                self.bounded(
+    async fn delete(&self, id: Uuid, expect: Expect, by: Author) -> Result<Deleted> {
+        self.migrate().await?;
+        let write = async {
+            let mut tx = self.pool.begin().await?;
+            let removed = match &expect {
+                Expect::Etag(tags) => {
                     sqlx::query(
-                        "DELETE FROM sa_models WHERE id = $1 AND etag = ANY($2) RETURNING id",
+                        "DELETE FROM sa_models WHERE id = $1 AND etag = ANY($2) RETURNING name, name_lower, etag, size",
                     )
                     .bind(id)
                     .bind(tags.clone())
-                    .fetch_optional(&self.pool),
-                )
-                .await?
-            }
-            _ => {
-                self.bounded(
-                    sqlx::query("DELETE FROM sa_models WHERE id = $1 RETURNING id")
-                        .bind(id)
-                        .fetch_optional(&self.pool),
-                )
-                .await?
-            }
-        };
-        if row.is_some() {
-            return Ok(Deleted::Deleted);
-        }
-        let exists = self
-            .bounded(
-                sqlx::query("SELECT 1 FROM sa_models WHERE id = $1")
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+                _ => {
+                    sqlx::query(
+                        "DELETE FROM sa_models WHERE id = $1 RETURNING name, name_lower, etag, size",
+                    )
                     .bind(id)
-                    .fetch_optional(&self.pool),
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+            };
+            let Some(row) = removed else {
+                let exists = sqlx::query("SELECT 1 FROM sa_models WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+                return Ok(if exists {
+                    Deleted::PreconditionFailed
+                } else {
+                    Deleted::NotFound
+                });
+            };
+            let (etag, size): (String, i64) = (row.try_get("etag")?, row.try_get("size")?);
+            let now = now_millis();
+            sqlx::query(
+                "INSERT INTO sa_deleted (id, name, name_lower, etag, size, deleted) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, name_lower = EXCLUDED.name_lower, \
+                 etag = EXCLUDED.etag, size = EXCLUDED.size, deleted = EXCLUDED.deleted",
             )
-            .await?
-            .is_some();
-        Ok(if exists {
-            Deleted::PreconditionFailed
-        } else {
-            Deleted::NotFound
-        })
+            .bind(id)
+            .bind(row.try_get::<String, _>("name")?)
+            .bind(row.try_get::<String, _>("name_lower")?)
+            .bind(&etag)
+            .bind(size)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            // Models deleted longer ago than --keep-deleted go for good, with their history.
+            sqlx::query(
+                "WITH gone AS (DELETE FROM sa_deleted WHERE deleted < $1 RETURNING id) \
+                 DELETE FROM sa_versions WHERE model IN (SELECT id FROM gone)",
+            )
+            .bind(self.cutoff())
+            .execute(&mut *tx)
+            .await?;
+            self.record(
+                &mut tx,
+                Record {
+                    id,
+                    op: Op::Deleted,
+                    etag: &etag,
+                    by: &by,
+                    updated: now,
+                    size,
+                    doc: None,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Deleted::Deleted)
+        };
+        self.bounded_raw(write).await
     }
 
     async fn list(&self, query: ListQuery) -> Result<Page> {
@@ -286,5 +446,174 @@ impl super::Backend for PostgresBackend {
         self.bounded(sqlx::query("SELECT 1").execute(&self.pool))
             .await
             .map(|_| ())
+    }
+
+    async fn versions(&self, id: Uuid) -> Result<Vec<VersionMeta>> {
+        let rows = self
+            .bounded(
+                sqlx::query(
+                    "SELECT cursor, etag, op, by_sub, by_name, size, updated FROM sa_versions WHERE model = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM sa_deleted WHERE id = $1 AND deleted < $2) ORDER BY cursor DESC",
+                )
+                .bind(id)
+                .bind(self.cutoff())
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VersionMeta {
+                    cursor: Cursor::int(r.try_get::<i64, _>("cursor")? as u64),
+                    etag: r.try_get("etag")?,
+                    updated: r.try_get("updated")?,
+                    by: Author {
+                        sub: r.try_get("by_sub")?,
+                        name: r.try_get("by_name")?,
+                    },
+                    size: r.try_get::<i64, _>("size")? as u64,
+                    op: Op::parse(r.try_get("op")?).unwrap_or(Op::Updated),
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+            .map_err(db_error)
+    }
+
+    async fn version_body(&self, id: Uuid, etag: &str) -> Result<Option<Bytes>> {
+        let body: Option<String> = self
+            .bounded(
+                sqlx::query_scalar(
+                    "SELECT doc::text FROM sa_versions WHERE model = $1 AND etag = $2 AND doc IS NOT NULL \
+                     AND NOT EXISTS (SELECT 1 FROM sa_deleted WHERE id = $1 AND deleted < $3) \
+                     ORDER BY cursor DESC LIMIT 1",
+                )
+                .bind(id)
+                .bind(etag)
+                .bind(self.cutoff())
+                .fetch_optional(&self.pool),
+            )
+            .await?;
+        Ok(body.map(Bytes::from))
+    }
+
+    async fn deleted(&self, query: ListQuery) -> Result<Page> {
+        // The deleted models of the last --keep-deleted are few; one generic plan is enough.
+        let rows = self
+            .bounded(
+                sqlx::query(
+                    "SELECT id, name, deleted AS updated, size, etag FROM sa_deleted WHERE deleted >= $1 \
+                     AND ($2::uuid IS NULL OR id < $2) AND ($3::text IS NULL OR strpos(name_lower, $3) > 0) \
+                     ORDER BY id DESC LIMIT $4",
+                )
+                .bind(self.cutoff())
+                .bind(query.after)
+                .bind(query.q.clone())
+                .bind(query.limit as i64 + 1)
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        let total: i64 = self
+            .bounded(
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM sa_deleted WHERE deleted >= $1 AND ($2::text IS NULL OR strpos(name_lower, $2) > 0)",
+                )
+                .bind(self.cutoff())
+                .bind(query.q.clone())
+                .fetch_one(&self.pool),
+            )
+            .await?;
+        let items = rows
+            .iter()
+            .map(meta_from_row)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(db_error)?;
+        Ok(Page::from_overfetch(items, query.limit, total as u64))
+    }
+
+    async fn changes(&self, after: Cursor, limit: usize) -> Result<ChangeRead> {
+        let rows = self
+            .bounded(
+                sqlx::query(
+                    "SELECT cursor, model, etag, op, by_sub, by_name, updated FROM sa_changes \
+                     WHERE cursor > $1 ORDER BY cursor LIMIT $2",
+                )
+                .bind(after.hi as i64)
+                .bind(limit as i64)
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        // Read after the rows: a trim in between shows as a reset, never as a silent gap.
+        let (floor, issued): (i64, i64) = self
+            .bounded(
+                sqlx::query_as(
+                    "SELECT (SELECT floor FROM sa_changes_floor), \
+                     (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sa_change_cursor)",
+                )
+                .fetch_one(&self.pool),
+            )
+            .await?;
+        if (after.hi as i64) < floor || after.hi as i64 > issued {
+            return Ok(ChangeRead {
+                events: Vec::new(),
+                reset: true,
+            });
+        }
+        let events = rows
+            .iter()
+            .map(|r| {
+                Ok(ChangeEvent {
+                    cursor: Cursor::int(r.try_get::<i64, _>("cursor")? as u64),
+                    id: r.try_get("model")?,
+                    etag: r.try_get("etag")?,
+                    op: Op::parse(r.try_get("op")?).unwrap_or(Op::Updated),
+                    by: Author {
+                        sub: r.try_get("by_sub")?,
+                        name: r.try_get("by_name")?,
+                    },
+                    updated: r.try_get("updated")?,
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+            .map_err(db_error)?;
+        Ok(ChangeRead {
+            events,
+            reset: false,
+        })
+    }
+
+    async fn head(&self) -> Result<Cursor> {
+        // The newest committed cursor (the sequence may be ahead by a write still in flight).
+        let head: i64 = self
+            .bounded(
+                sqlx::query_scalar(
+                    "SELECT greatest((SELECT max(cursor) FROM sa_changes), (SELECT floor FROM sa_changes_floor))",
+                )
+                .fetch_one(&self.pool),
+            )
+            .await?;
+        Ok(Cursor::int(head as u64))
+    }
+
+    async fn wait_changes(&self, after: Cursor, limit: usize) -> Result<ChangeRead> {
+        self.migrate().await?;
+        let mut listener = self.listener.lock().await;
+        if listener.is_none() {
+            let mut l = self
+                .bounded_raw(PgListener::connect_with(&self.pool))
+                .await?;
+            self.bounded_raw(l.listen(CHANNEL)).await?;
+            *listener = Some(l);
+        }
+        // Listening before reading: a write that commits in between still wakes us.
+        let read = self.changes(after, limit).await?;
+        if !read.events.is_empty() || read.reset {
+            return Ok(read);
+        }
+        if let Some(l) = listener.as_mut() {
+            if let Ok(Err(e)) = tokio::time::timeout(BLOCK, l.recv()).await {
+                *listener = None;
+                return Err(db_error(e));
+            }
+        }
+        self.changes(after, limit).await
     }
 }

@@ -38,6 +38,8 @@ const CACHE_ENTRIES: u64 = 10_000;
 pub struct Principal {
     pub issuer: String,
     pub subject: String,
+    /// The display name from the `name` claim (empty when the issuer sends none).
+    pub name: String,
     pub roles: Vec<String>,
     /// Share tokens: the one model they may read.
     pub model: Option<String>,
@@ -45,11 +47,20 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Who a write is recorded as.
+    pub fn author(&self) -> sa_shared::history::Author {
+        sa_shared::history::Author {
+            sub: self.subject.clone(),
+            name: self.name.clone(),
+        }
+    }
+
     /// The caller when `--auth off`.
     pub fn anonymous_writer() -> Principal {
         Principal {
             issuer: String::new(),
             subject: "anonymous".into(),
+            name: "anonymous".into(),
             roles: vec!["writer".into()],
             model: None,
             exp: i64::MAX,
@@ -66,6 +77,8 @@ struct TokenClaims {
     /// Required; `Validation` reports it missing with a clearer error than serde would.
     #[serde(default)]
     exp: Option<i64>,
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     roles: Option<Vec<String>>,
     #[serde(default)]
@@ -242,6 +255,7 @@ impl Verifier {
         Ok(Principal {
             issuer: iss,
             subject: claims.sub.unwrap_or_default(),
+            name: claims.name.unwrap_or_default(),
             roles: claims
                 .roles
                 .unwrap_or_else(|| issuer.config.default_roles.clone()),
@@ -288,6 +302,7 @@ mod tests {
         Principal {
             issuer: "i".into(),
             subject: "s".into(),
+            name: "n".into(),
             roles: roles.iter().map(|r| r.to_string()).collect(),
             model: model.map(str::to_string),
             exp: 0,

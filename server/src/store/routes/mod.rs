@@ -6,24 +6,27 @@ use axum::{
     http::{header, HeaderName, HeaderValue, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::{backend::Backend, error::StoreError, jwt, metrics::Metrics};
 
+pub mod changes;
 pub mod model;
 pub mod system;
+pub mod versions;
 
 /// Everything a handler needs, for one store instance.
 pub struct App<B> {
-    pub backend: B,
+    pub backend: Arc<B>,
     pub info: sa_shared::model::StoreInfo,
     /// `None` when `--auth off`.
     pub verifier: Option<jwt::Verifier>,
     pub body_limit: usize,
     pub metrics: Arc<Metrics>,
+    pub feed: Arc<super::feed::Feed>,
 }
 
 pub fn router<B: Backend>(app: Arc<App<B>>, allowed_origins: &[String]) -> Router {
@@ -39,6 +42,13 @@ pub fn router<B: Backend>(app: Arc<App<B>>, allowed_origins: &[String]) -> Route
                 .put(model::replace::<B>)
                 .delete(model::destroy::<B>),
         )
+        .route("/api/model/{id}/versions", get(versions::index::<B>))
+        .route("/api/model/{id}/versions/{etag}", get(versions::show::<B>))
+        .route(
+            "/api/model/{id}/versions/{etag}/restore",
+            post(versions::restore::<B>),
+        )
+        .route("/api/changes", get(changes::stream::<B>))
         .route("/api/info", get(system::info::<B>))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
@@ -80,6 +90,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([
             header::ETAG,
@@ -144,11 +155,17 @@ async fn authenticate<B: Backend>(
             }
         }
     };
-    let model_id = req
-        .uri()
-        .path()
-        .strip_prefix("/api/model/")
-        .and_then(|id| uuid::Uuid::parse_str(id).ok());
+    let path = req.uri().path();
+    let model_id = if path == "/api/changes" {
+        // A share token reads the feed too, filtered to its own model.
+        principal
+            .model
+            .as_deref()
+            .and_then(|m| uuid::Uuid::parse_str(m).ok())
+    } else {
+        path.strip_prefix("/api/model/")
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+    };
     if let Err(e) = jwt::authorize(&principal, req.method(), model_id) {
         return e.into_response();
     }

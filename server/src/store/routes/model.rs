@@ -6,13 +6,16 @@ use axum::{
     extract::{Path, Query, State},
     http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
     response::{IntoResponse, Response},
-    Json,
+    Extension, Json,
 };
 use base64::Engine;
 use bytes::Bytes;
 use headers::HeaderMapExt;
 use http_body_util::BodyExt;
-use sa_shared::model::{ModelCreated, ModelSummary, SummaryPage};
+use sa_shared::{
+    history::Author,
+    model::{ModelCreated, ModelSummary, SummaryPage},
+};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
@@ -20,25 +23,26 @@ use super::App;
 use crate::store::{
     backend::{etag_of, new_id, now_millis, Backend, Deleted, Expect, ListQuery, NewDoc, Written},
     error::StoreError,
+    jwt::Principal,
     urls::BaseUrl,
 };
 
-const DEFAULT_LIMIT: usize = 50;
-const MAX_LIMIT: usize = 1000;
+pub(super) const DEFAULT_LIMIT: usize = 50;
+pub(super) const MAX_LIMIT: usize = 1000;
 const MAX_QUERY_CHARS: usize = 200;
 
-type Result<T> = std::result::Result<T, StoreError>;
+pub(super) type Result<T> = std::result::Result<T, StoreError>;
 
-type RawId = std::result::Result<Path<String>, axum::extract::rejection::PathRejection>;
+pub(super) type RawId = std::result::Result<Path<String>, axum::extract::rejection::PathRejection>;
 
 /// The `{id}` of the path as a UUID (any spelling), or 400.
-fn parse_id(raw: RawId) -> Result<(Uuid, String)> {
+pub(super) fn parse_id(raw: RawId) -> Result<(Uuid, String)> {
     let Path(raw) = raw.map_err(|_| StoreError::bad_id("(not valid UTF-8)"))?;
     let id = Uuid::parse_str(&raw).map_err(|_| StoreError::bad_id(&raw))?;
     Ok((id, raw))
 }
 
-fn quoted(etag: &str) -> HeaderValue {
+pub(super) fn quoted(etag: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{etag}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }
@@ -70,7 +74,7 @@ fn etag_list(value: &str) -> Option<Vec<String>> {
     )
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>> {
+pub(super) fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>> {
     match headers.get(&name) {
         None => Ok(None),
         Some(v) => v.to_str().map(Some).map_err(|_| {
@@ -83,7 +87,7 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&s
 }
 
 /// What `If-Match` asks of a write (`Anything` without it).
-fn expectation(headers: &HeaderMap) -> Result<Expect> {
+pub(super) fn expectation(headers: &HeaderMap) -> Result<Expect> {
     Ok(match header_str(headers, header::IF_MATCH)? {
         None => Expect::Anything,
         Some(v) => {
@@ -178,11 +182,12 @@ async fn drain(mut body: Body) {
     let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
 }
 
-async fn read_document(
+pub(super) async fn read_document(
     app: &App<impl Backend>,
     headers: &HeaderMap,
     body: Body,
     id: Uuid,
+    by: Author,
 ) -> Result<NewDoc> {
     let content_type = header_str(headers, header::CONTENT_TYPE)?.unwrap_or("");
     let essence = content_type
@@ -214,13 +219,19 @@ async fn read_document(
             "the document contains the character U+0000, which the store does not keep",
         ));
     }
-    let name = sa_shared::model::display_name(&doc, &id.hyphenated().to_string());
-    Ok(NewDoc {
+    Ok(new_doc(id, body, &doc, by))
+}
+
+/// A parsed document ready for the backend, written by `by`.
+pub(super) fn new_doc(id: Uuid, body: Bytes, doc: &serde_json::Value, by: Author) -> NewDoc {
+    NewDoc {
         etag: etag_of(&body),
+        name: sa_shared::model::display_name(doc, &id.hyphenated().to_string()),
         body,
-        name,
         updated: now_millis(),
-    })
+        by,
+        restored: false,
+    }
 }
 
 fn has_nul(v: &serde_json::Value) -> bool {
@@ -232,7 +243,12 @@ fn has_nul(v: &serde_json::Value) -> bool {
     }
 }
 
-fn created_response(status: StatusCode, base: &BaseUrl, id: Uuid, etag: &str) -> Response {
+pub(super) fn created_response(
+    status: StatusCode,
+    base: &BaseUrl,
+    id: Uuid,
+    etag: &str,
+) -> Response {
     let url = base.model(&id);
     let mut res = (
         status,
@@ -272,59 +288,16 @@ pub async fn index<B: Backend>(
     match params.get("view").map(String::as_str) {
         None | Some("") | Some("urls") => url_array(app, base).await,
         Some("summary") => {
-            let limit = match params.get("limit").map(String::as_str) {
-                None | Some("") => DEFAULT_LIMIT,
-                Some(raw) => match raw.parse::<usize>() {
-                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                    _ => {
-                        return Err(StoreError::bad_request(
-                            "bad_limit",
-                            format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
-                        ))
-                    }
-                },
-            };
-            let after = match params.get("after").map(String::as_str) {
-                None | Some("") => None,
-                Some(raw) => Some(decode_cursor(raw)?),
-            };
-            let q = params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty());
-            if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
-                return Err(StoreError::bad_request(
-                    "bad_query",
-                    format!("q is longer than {MAX_QUERY_CHARS} characters"),
-                ));
-            }
-            let page = app
-                .backend
-                .list(ListQuery {
-                    after,
-                    limit,
-                    q: q.map(crate::store::backend::search_key),
-                })
-                .await?;
-            let items = page
-                .items
-                .into_iter()
-                .map(|m| ModelSummary {
-                    url: base.model(&m.id),
-                    id: m.id.hyphenated().to_string(),
-                    name: m.name,
-                    updated: m.updated.format(&Rfc3339).unwrap_or_default(),
-                    size: m.size,
-                    etag: m.etag,
-                })
-                .collect();
-            Ok(Json(SummaryPage {
-                items,
-                next: page.next.map(encode_cursor),
-                total: page.total,
-            })
-            .into_response())
+            let page = app.backend.list(list_query(&params)?).await?;
+            Ok(Json(summary_page(&base, page)).into_response())
+        }
+        Some("deleted") => {
+            let page = app.backend.deleted(list_query(&params)?).await?;
+            Ok(Json(summary_page(&base, page)).into_response())
         }
         Some(other) => Err(StoreError::bad_request(
             "bad_view",
-            format!("view={other:?} is unknown; use view=summary or leave it out"),
+            format!("view={other:?} is unknown; use view=summary, view=deleted or leave it out"),
         )),
     }
 }
@@ -387,16 +360,69 @@ async fn url_array<B: Backend>(app: Arc<App<B>>, base: BaseUrl) -> Result<Respon
         .into_response())
 }
 
+/// `limit`, `after` and `q` of a summary or deleted view.
+fn list_query(params: &HashMap<String, String>) -> Result<ListQuery> {
+    let limit = match params.get("limit").map(String::as_str) {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(StoreError::bad_request(
+                    "bad_limit",
+                    format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                ))
+            }
+        },
+    };
+    let after = match params.get("after").map(String::as_str) {
+        None | Some("") => None,
+        Some(raw) => Some(decode_cursor(raw)?),
+    };
+    let q = params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+        return Err(StoreError::bad_request(
+            "bad_query",
+            format!("q is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(ListQuery {
+        after,
+        limit,
+        q: q.map(crate::store::backend::search_key),
+    })
+}
+
+fn summary_page(base: &BaseUrl, page: crate::store::backend::Page) -> SummaryPage {
+    let items = page
+        .items
+        .into_iter()
+        .map(|m| ModelSummary {
+            url: base.model(&m.id),
+            id: m.id.hyphenated().to_string(),
+            name: m.name,
+            updated: m.updated.format(&Rfc3339).unwrap_or_default(),
+            size: m.size,
+            etag: m.etag,
+        })
+        .collect();
+    SummaryPage {
+        items,
+        next: page.next.map(encode_cursor),
+        total: page.total,
+    }
+}
+
 /// `POST /api/model`: stores a new model under a new id.
 pub async fn create<B: Backend>(
     State(app): State<Arc<App<B>>>,
+    Extension(caller): Extension<Arc<Principal>>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Result<Response> {
     let base = BaseUrl::from_request(&headers, &uri)?;
     let id = new_id();
-    let doc = read_document(&app, &headers, body, id).await?;
+    let doc = read_document(&app, &headers, body, id, caller.author()).await?;
     let etag = doc.etag.clone();
     match app.backend.put(id, doc, Expect::Absent).await? {
         Written::Created | Written::Updated => {
@@ -458,6 +484,7 @@ pub async fn show<B: Backend>(
 /// only if it hasn't changed since.
 pub async fn replace<B: Backend>(
     State(app): State<Arc<App<B>>>,
+    Extension(caller): Extension<Arc<Principal>>,
     raw: RawId,
     headers: HeaderMap,
     uri: Uri,
@@ -466,7 +493,7 @@ pub async fn replace<B: Backend>(
     let (id, _) = parse_id(raw)?;
     let base = BaseUrl::from_request(&headers, &uri)?;
     let expect = expectation(&headers)?;
-    let doc = read_document(&app, &headers, body, id).await?;
+    let doc = read_document(&app, &headers, body, id, caller.author()).await?;
     let etag = doc.etag.clone();
     match app.backend.put(id, doc, expect).await? {
         Written::Created => Ok(created_response(StatusCode::CREATED, &base, id, &etag)),
@@ -478,11 +505,13 @@ pub async fn replace<B: Backend>(
 /// `DELETE /api/model/{id}` (with an optional `If-Match`).
 pub async fn destroy<B: Backend>(
     State(app): State<Arc<App<B>>>,
+    Extension(caller): Extension<Arc<Principal>>,
     raw: RawId,
     headers: HeaderMap,
 ) -> Result<Response> {
     let (id, raw) = parse_id(raw)?;
-    match app.backend.delete(id, expectation(&headers)?).await? {
+    let expect = expectation(&headers)?;
+    match app.backend.delete(id, expect, caller.author()).await? {
         Deleted::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
         Deleted::NotFound => Err(StoreError::not_found(&raw)),
         Deleted::PreconditionFailed => Err(StoreError::precondition_failed()),
