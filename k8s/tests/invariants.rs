@@ -47,6 +47,10 @@ invariants!(
     config_refs_resolve,
     store_routes_match_table,
     hosts_match_table,
+    store_rules_match_table,
+    client_rules_match_table,
+    destinations_say_their_upstream,
+    store_subset_is_version_label,
 );
 
 /// The one comparison that keeps local (`sa-server dev`) and cluster routing together, spelled

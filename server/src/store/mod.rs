@@ -29,35 +29,54 @@ async fn router_with_issuers(
     args: &Args,
     issuers: Vec<jwt::IssuerConfig>,
 ) -> anyhow::Result<Router> {
-    let verifier = match args.auth {
-        AuthMode::Off => {
-            tracing::warn!("AUTH IS OFF: the store accepts EVERY request as a writer, without a token. Use --auth off only for local experiments, never where anyone else can reach the store.");
-            None
+    let mut routers = routers_for_subsets(args, issuers, &[args.subset.as_str()]).await?;
+    Ok(routers.remove(0))
+}
+
+/// One router per subset, all on one backend object, so the subsets see the same data (and
+/// the file backend keeps one index and one set of locks).
+async fn routers_for_subsets(
+    args: &Args,
+    issuers: Vec<jwt::IssuerConfig>,
+    subsets: &[&str],
+) -> anyhow::Result<Vec<Router>> {
+    let verifier = || -> anyhow::Result<Option<jwt::Verifier>> {
+        match args.auth {
+            AuthMode::Off => {
+                tracing::warn!("AUTH IS OFF: the store accepts EVERY request as a writer, without a token. Use --auth off only for local experiments, never where anyone else can reach the store.");
+                Ok(None)
+            }
+            AuthMode::On if issuers.is_empty() => anyhow::bail!("no trusted issuer: give --issuer and --jwks-url, or --issuers-file (or --auth off for a local experiment)"),
+            AuthMode::On => Ok(Some(jwt::Verifier::new(issuers.clone())?)),
         }
-        AuthMode::On if issuers.is_empty() => anyhow::bail!("no trusted issuer: give --issuer and --jwks-url, or --issuers-file (or --auth off for a local experiment)"),
-        AuthMode::On => Some(jwt::Verifier::new(issuers)?),
     };
     let name = args.store_name();
     let timeout = Duration::from_millis(args.backend_timeout_ms);
-    let info = sa_shared::model::StoreInfo {
-        backend: args.backend.wire().as_str().to_string(),
-        name: name.clone(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    };
-    let metrics = Arc::new(metrics::Metrics::new(&info.backend, &name));
-    macro_rules! app {
-        ($backend:expr) => {
-            routes::router(
-                Arc::new(routes::App {
-                    backend: $backend,
-                    info,
-                    verifier,
-                    body_limit: args.body_limit,
-                    metrics,
-                }),
-                &args.allowed_origins,
-            )
-        };
+    macro_rules! apps {
+        ($backend:expr) => {{
+            let backend = Arc::new($backend);
+            let mut routers = Vec::new();
+            for subset in subsets {
+                let info = sa_shared::model::StoreInfo {
+                    backend: args.backend.wire().as_str().to_string(),
+                    name: name.clone(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    subset: subset.to_string(),
+                };
+                let metrics = Arc::new(metrics::Metrics::new(&info.backend, &name));
+                routers.push(routes::router(
+                    Arc::new(routes::App {
+                        backend: backend.clone(),
+                        info,
+                        verifier: verifier()?,
+                        body_limit: args.body_limit,
+                        metrics,
+                    }),
+                    &args.allowed_origins,
+                ));
+            }
+            routers
+        }};
     }
     Ok(match args.backend {
         BackendKind::File => {
@@ -66,13 +85,13 @@ async fn router_with_issuers(
             let b =
                 tokio::task::spawn_blocking(move || backend::file::FileBackend::open(&dir, fsync))
                     .await??;
-            app!(b)
+            apps!(b)
         }
         BackendKind::Redis => {
             let url = args.redis_url.as_deref().ok_or_else(|| {
                 anyhow::anyhow!("--backend redis needs --redis-url (e.g. redis://127.0.0.1:6379)")
             })?;
-            app!(backend::redis::RedisBackend::connect_lazy(
+            apps!(backend::redis::RedisBackend::connect_lazy(
                 url, &name, timeout
             )?)
         }
@@ -87,7 +106,7 @@ async fn router_with_issuers(
             if let Err(e) = b.migrate().await {
                 tracing::warn!(error = %e, "PostgreSQL is not reachable yet; the store answers 503 until it is");
             }
-            app!(b)
+            apps!(b)
         }
     })
 }
@@ -99,10 +118,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     crate::serve::serve(listener, app).await
 }
 
-/// The store instances that `sa-server dev` mounts on `store.D`, by backend.
+/// The store instances that `sa-server dev` mounts on `store.D`, by backend: v1 and v2 of each,
+/// on the same data (the canary routes of `sa_shared::routes::STORE_RULES`).
 pub async fn dev_instances(
     ctx: &crate::dev::DevContext,
-) -> anyhow::Result<Vec<(BackendId, Router)>> {
+) -> anyhow::Result<Vec<(BackendId, [Router; 2])>> {
     let mut issuer = jwt::IssuerConfig::with_jwks_uri(
         ctx.url("auth"),
         ctx.jwks_url(),
@@ -117,21 +137,21 @@ pub async fn dev_instances(
         a.database_url = ctx.database_url.clone();
         a
     };
-    let mut out = vec![(
-        BackendId::File,
-        router_with_issuers(&base(BackendKind::File), vec![issuer.clone()]).await?,
-    )];
+    let mut kinds = vec![BackendKind::File];
     if ctx.redis_url.is_some() {
-        out.push((
-            BackendId::Redis,
-            router_with_issuers(&base(BackendKind::Redis), vec![issuer.clone()]).await?,
-        ));
+        kinds.push(BackendKind::Redis);
     }
     if ctx.database_url.is_some() {
-        out.push((
-            BackendId::Postgres,
-            router_with_issuers(&base(BackendKind::Postgres), vec![issuer]).await?,
-        ));
+        kinds.push(BackendKind::Postgres);
+    }
+    let subsets = sa_shared::routes::Subset::ALL.map(|s| s.as_str());
+    let mut out = Vec::new();
+    for kind in kinds {
+        let routers = routers_for_subsets(&base(kind), vec![issuer.clone()], &subsets).await?;
+        let [v1, v2]: [Router; 2] = routers
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("expected a v1 and a v2 router"))?;
+        out.push((kind.wire(), [v1, v2]));
     }
     Ok(out)
 }

@@ -163,6 +163,37 @@ pub trait Backend: Send + Sync + 'static {
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// One backend behind several instances (the v1 and v2 routers of `sa-server dev` share the
+/// data, and the file backend's index and locks, of one object).
+impl<B: Backend> Backend for std::sync::Arc<B> {
+    fn kind(&self) -> sa_shared::routes::Backend {
+        (**self).kind()
+    }
+    fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<Stored>>> + Send {
+        (**self).get(id)
+    }
+    fn put(
+        &self,
+        id: Uuid,
+        doc: NewDoc,
+        expect: Expect,
+    ) -> impl Future<Output = Result<Written>> + Send {
+        (**self).put(id, doc, expect)
+    }
+    fn delete(&self, id: Uuid, expect: Expect) -> impl Future<Output = Result<Deleted>> + Send {
+        (**self).delete(id, expect)
+    }
+    fn list(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send {
+        (**self).list(query)
+    }
+    fn ids(&self) -> impl Future<Output = Result<Vec<Uuid>>> + Send {
+        (**self).ids()
+    }
+    fn ready(&self) -> impl Future<Output = Result<()>> + Send {
+        (**self).ready()
+    }
+}
+
 /// A new time-ordered id (UUIDv7).
 pub fn new_id() -> Uuid {
     let now = std::time::SystemTime::now()
