@@ -98,7 +98,7 @@ impl Stack {
             &tmp.path().join("data").join("auth"),
             None,
             "writer",
-            "writer-password-1",
+            "mesh-routes-secret-1",
             vec![sa_shared::auth::Role::Writer],
             cost,
         )
@@ -114,7 +114,7 @@ impl Stack {
         };
         let res = stack
             .send("auth", reqwest::Method::POST, "/api/login", &[])
-            .json(&json!({"username": "writer", "password": "writer-password-1"}))
+            .json(&json!({"username": "writer", "password": "mesh-routes-secret-1"}))
             .send()
             .await
             .unwrap();
@@ -387,7 +387,7 @@ async fn every_answer_names_its_upstream_and_gets_one_access_log_line() {
     let cases: &[(&str, &str, u16, &str)] = &[
         ("client", "/", 200, "client standard"),
         ("explorer", "/", 200, "explorer"),
-        ("auth", "/.well-known/jwks.json", 200, "auth"),
+        ("auth", "/.well-known/openid-configuration", 200, "auth"),
         ("store", "/redis/healthz", 200, "store-redis v1"),
         ("store", "/sql/readyz", 200, "store-sql v1"),
         ("store", "/file/readyz", 200, "store-file v1"),
