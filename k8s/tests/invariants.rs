@@ -50,6 +50,10 @@ invariants!(
     file_store_memory_fits,
     store_routes_match_table,
     hosts_match_table,
+    store_rules_match_table,
+    client_rules_match_table,
+    destinations_say_their_upstream,
+    store_subset_is_version_label,
 );
 
 /// The one comparison that keeps local (`sa-server dev`) and cluster routing together, spelled

@@ -1,8 +1,20 @@
 //! `sa-server dev`: every role in one process behind a host router that acts as the gateway.
 //!
-//! Hosts and store paths come from `sa_shared::routes`, the same table the k8s tests check
-//! the VirtualServices against.
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc};
+//! Hosts, store paths and the mesh's rules (canary header, weighted split, mobile User-Agent,
+//! fault injection) come from `sa_shared::routes`, the same table the k8s tests check the
+//! VirtualServices against. Like the mesh, every answer says where it went (`x-sa-upstream`),
+//! every request gets one access-log line, and `/metrics` on the bare host counts requests the
+//! way Istio's `istio_requests_total` does.
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use axum::{
     extract::Request,
@@ -10,7 +22,8 @@ use axum::{
     response::{Html, IntoResponse, Response},
     Router,
 };
-use sa_shared::routes::{self, Backend, Service};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use sa_shared::routes::{self, Backend, Fault, Service, StoreTarget, Subset};
 use tower::ServiceExt;
 
 use crate::{serve::json_error, static_site};
@@ -40,6 +53,11 @@ pub struct Args {
     /// The apps' layout in /config.json: `compact` is what the gateway's mobile route serves.
     #[arg(long, env = "SA_LAYOUT", default_value = "standard", value_parser = ["standard", "compact"])]
     pub layout: String,
+    /// Percent of untagged store requests that go to the v2 instances (the mesh's weighted
+    /// route). Exact per 100 requests, so a test can count it.
+    #[arg(long, env = "SA_CANARY_WEIGHT", default_value_t = routes::DEFAULT_CANARY_WEIGHT,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub canary_weight: u8,
 }
 
 /// What the roles need to know about the dev deployment they run in.
@@ -76,14 +94,149 @@ impl DevContext {
     }
 }
 
+/// Where a request went, as `x-sa-upstream` says it: a Kubernetes Service and its subset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Upstream {
+    service: &'static str,
+    subset: Option<&'static str>,
+}
+
+impl Upstream {
+    const GATEWAY: Upstream = Upstream {
+        service: "gateway",
+        subset: None,
+    };
+
+    fn header(&self) -> String {
+        routes::upstream(self.service, self.subset)
+    }
+}
+
+/// What the gateway did with one request.
+struct Routed {
+    response: Response,
+    upstream: Upstream,
+    /// Istio's response flags: `-`, `DI` (delay injected), `FI` (fault injected), `NR` (no
+    /// route), `UH` (no healthy upstream).
+    flags: &'static str,
+    fault: Option<Fault>,
+}
+
+impl Routed {
+    fn to(upstream: Upstream, response: Response) -> Routed {
+        Routed {
+            response,
+            upstream,
+            flags: "-",
+            fault: None,
+        }
+    }
+
+    fn gateway(flags: &'static str, response: Response) -> Routed {
+        Routed {
+            response,
+            upstream: Upstream::GATEWAY,
+            flags,
+            fault: None,
+        }
+    }
+}
+
+/// The gateway's request counters, labelled like Istio's standard metrics.
+struct MeshMetrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+}
+
+const METRIC_LABELS: &[&str] = &[
+    "reporter",
+    "destination_service_name",
+    "destination_version",
+    "request_protocol",
+    "response_code",
+    "response_flags",
+];
+
+impl MeshMetrics {
+    fn new() -> MeshMetrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "istio_requests_total",
+                "Requests through the dev gateway, by destination and answer",
+            ),
+            METRIC_LABELS,
+        )
+        .expect("static metric");
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "istio_request_duration_milliseconds",
+                "Time from request to answer at the dev gateway",
+            )
+            .buckets(vec![
+                1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+            ]),
+            METRIC_LABELS,
+        )
+        .expect("static metric");
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("unique metric");
+        registry
+            .register(Box::new(duration.clone()))
+            .expect("unique metric");
+        MeshMetrics {
+            registry,
+            requests,
+            duration,
+        }
+    }
+
+    fn record(&self, upstream: &Upstream, status: StatusCode, flags: &str, elapsed: Duration) {
+        let code = status.as_u16().to_string();
+        let labels = [
+            "source",
+            upstream.service,
+            upstream.subset.unwrap_or("unknown"),
+            "http",
+            code.as_str(),
+            flags,
+        ];
+        self.requests.with_label_values(&labels).inc();
+        self.duration
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64() * 1000.0);
+    }
+
+    fn render(&self) -> Response {
+        let mut buf = Vec::new();
+        let encoder = prometheus::TextEncoder::new();
+        if let Err(e) = encoder.encode(&self.registry.gather(), &mut buf) {
+            tracing::error!(error = %e, "metrics encoding failed");
+        }
+        (
+            [(header::CONTENT_TYPE, encoder.format_type().to_string())],
+            buf,
+        )
+            .into_response()
+    }
+}
+
 /// The gateway's routing table with a router per destination.
 #[derive(Clone)]
 pub struct Gateway {
     domain: String,
-    client: Router,
+    /// `CLIENT_RULES` in order, each with its User-Agent matcher and the client it serves.
+    clients: Arc<Vec<(Option<regex::Regex>, &'static routes::ClientRule, Router)>>,
     explorer: Router,
     auth: Option<Router>,
-    stores: Arc<HashMap<Backend, Router>>,
+    /// v1 and v2 of each running store, on the same data.
+    stores: Arc<HashMap<Backend, [Router; 2]>>,
+    canary_weight: u8,
+    /// Untagged store requests so far: the weighted split is exact per 100 of them.
+    untagged: Arc<AtomicU64>,
+    metrics: Arc<MeshMetrics>,
     index: Arc<String>,
 }
 
@@ -91,29 +244,47 @@ impl Gateway {
     pub async fn build(args: &Args, ctx: &DevContext) -> anyhow::Result<Gateway> {
         let port = ctx.listen.port();
         let scheme_port = args.public_port.unwrap_or(port);
-        let config_for = || static_site::ConfigArgs {
+        let config_for = |layout: &str| static_site::ConfigArgs {
             domain: ctx.domain.clone(),
             public_scheme: "http".into(),
             public_port: Some(scheme_port),
-            layout: args.layout.clone(),
+            layout: layout.to_string(),
             stores: Vec::new(),
         };
-        let mut config = config_for().runtime_config()?;
-        let stores: HashMap<Backend, Router> = crate::store::dev_instances(ctx)
+        let stores: HashMap<Backend, [Router; 2]> = crate::store::dev_instances(ctx)
             .await?
             .into_iter()
             .collect();
         // Only offer the stores that run, so the apps don't show tabs that can never work.
-        config.stores.retain(|s| {
-            routes::STORE_ROUTES
-                .iter()
-                .any(|r| r.id == s.id && stores.contains_key(&r.backend))
-                || stores.is_empty() && s.id == "file"
-        });
-        let client = static_site::router(static_site::Site {
-            dir: args.dist.join("client"),
-            config: config.clone(),
-        })?;
+        let offered = |mut config: sa_shared::config::RuntimeConfig| {
+            config.stores.retain(|s| {
+                routes::STORE_ROUTES
+                    .iter()
+                    .any(|r| r.id == s.id && stores.contains_key(&r.backend))
+                    || stores.is_empty() && s.id == "file"
+            });
+            config
+        };
+        let config = offered(config_for(&args.layout).runtime_config()?);
+        let mut clients = Vec::new();
+        for rule in routes::CLIENT_RULES {
+            // `--layout` sets the standard route's layout; the mobile route is always compact.
+            let layout = if rule.user_agent.is_some() {
+                rule.layout
+            } else {
+                args.layout.as_str()
+            };
+            let matcher = match rule.user_agent {
+                // Istio's regex StringMatch matches the whole value.
+                Some(re) => Some(regex::Regex::new(&format!("^(?:{re})$"))?),
+                None => None,
+            };
+            let site = static_site::router(static_site::Site {
+                dir: args.dist.join("client"),
+                config: offered(config_for(layout).runtime_config()?),
+            })?;
+            clients.push((matcher, rule, site));
+        }
         let explorer = static_site::router(static_site::Site {
             dir: args.dist.join("explorer"),
             config,
@@ -121,10 +292,13 @@ impl Gateway {
         let auth = crate::auth::dev_router(ctx).await?;
         Ok(Gateway {
             domain: ctx.domain.clone(),
-            client,
+            clients: Arc::new(clients),
             explorer,
             auth,
             stores: Arc::new(stores),
+            canary_weight: args.canary_weight,
+            untagged: Arc::new(AtomicU64::new(0)),
+            metrics: Arc::new(MeshMetrics::new()),
             index: Arc::new(index_page(ctx)),
         })
     }
@@ -136,7 +310,10 @@ impl Gateway {
         })
     }
 
+    /// Routes one request, then says where it went: the `x-sa-upstream` header, the access log
+    /// and the metrics.
     async fn route(&self, req: Request) -> Response {
+        let started = tokio::time::Instant::now();
         let host = req
             .headers()
             .get(header::HOST)
@@ -144,43 +321,170 @@ impl Gateway {
             .map(str::to_owned)
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
-        match routes::service_for_host(&host, &self.domain) {
-            Some(Service::Client) => oneshot(&self.client, req).await,
-            Some(Service::Explorer) => oneshot(&self.explorer, req).await,
-            Some(Service::Auth) => match &self.auth {
-                Some(r) => oneshot(r, req).await,
-                None => json_error(
-                    StatusCode::NOT_FOUND,
-                    "not_built",
-                    "the auth service is not part of this build yet",
-                ),
-            },
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let Routed {
+            mut response,
+            upstream,
+            flags,
+            fault,
+        } = self.dispatch(&host, req).await;
+        let h = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&upstream.header()) {
+            h.insert(routes::UPSTREAM_HEADER, v);
+        }
+        if let Some(f) = fault {
+            h.insert(routes::FAULT_HEADER, HeaderValue::from_static(f.name()));
+        }
+        let elapsed = started.elapsed();
+        let status = response.status();
+        self.metrics.record(&upstream, status, flags, elapsed);
+        tracing::info!(
+            target: "sa::access",
+            %method,
+            host = %host,
+            path = %path,
+            status = status.as_u16(),
+            upstream = %upstream.header(),
+            flags,
+            duration_ms = elapsed.as_millis() as u64,
+            "access"
+        );
+        response
+    }
+
+    async fn dispatch(&self, host: &str, req: Request) -> Routed {
+        match routes::service_for_host(host, &self.domain) {
+            Some(Service::Client) => self.route_client(req).await,
+            Some(Service::Explorer) => Routed::to(
+                Upstream {
+                    service: routes::k8s_service(Service::Explorer),
+                    subset: None,
+                },
+                oneshot(&self.explorer, req).await,
+            ),
+            Some(Service::Auth) => {
+                let upstream = Upstream {
+                    service: routes::k8s_service(Service::Auth),
+                    subset: None,
+                };
+                match &self.auth {
+                    Some(r) => Routed::to(upstream, oneshot(r, req).await),
+                    None => Routed::gateway(
+                        "UH",
+                        json_error(
+                            StatusCode::NOT_FOUND,
+                            "not_built",
+                            "the auth service is not part of this build yet",
+                        ),
+                    ),
+                }
+            }
             Some(Service::Store) => self.route_store(req).await,
             None => {
-                let bare = routes::host_without_port(&host);
+                let bare = routes::host_without_port(host);
                 if bare == self.domain
                     || bare == "localhost"
                     || bare.parse::<std::net::IpAddr>().is_ok()
                 {
-                    Html(self.index.as_str().to_owned()).into_response()
+                    let response = if req.uri().path() == "/metrics" {
+                        self.metrics.render()
+                    } else {
+                        Html(self.index.as_str().to_owned()).into_response()
+                    };
+                    Routed::gateway("-", response)
                 } else {
-                    json_error(StatusCode::NOT_FOUND, "unknown_host", format!("no service answers host {host:?}; use client., explorer., store. or auth.{}", self.domain))
+                    Routed::gateway("NR", json_error(StatusCode::NOT_FOUND, "unknown_host", format!("no service answers host {host:?}; use client., explorer., store. or auth.{}", self.domain)))
                 }
             }
         }
     }
 
-    async fn route_store(&self, mut req: Request) -> Response {
-        let path = req.uri().path().to_owned();
-        let Some((route, rest)) = routes::store_route(&path) else {
-            return json_error(
-                StatusCode::NOT_FOUND,
-                "no_route",
-                "the store host serves /file/, /redis/, /sql/ and /api/",
+    async fn route_client(&self, req: Request) -> Routed {
+        let ua = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let Some((_, rule, router)) = self
+            .clients
+            .iter()
+            .find(|(m, _, _)| m.as_ref().is_none_or(|re| re.is_match(ua)))
+        else {
+            return Routed::gateway(
+                "NR",
+                json_error(StatusCode::NOT_FOUND, "no_route", "no client route matches"),
             );
         };
-        let Some(store) = self.stores.get(&route.backend) else {
-            return json_error(StatusCode::SERVICE_UNAVAILABLE, "store_not_configured", format!("the {} store is not running here; start sa-server dev with its URL (--redis-url / --database-url)", route.title));
+        let upstream = Upstream {
+            service: routes::k8s_service(Service::Client),
+            subset: Some(rule.subset),
+        };
+        Routed::to(upstream, oneshot(router, req).await)
+    }
+
+    /// The weighted route's pick: exactly `canary_weight` of every 100 untagged requests go to
+    /// v2, spread evenly.
+    fn weighted_subset(&self) -> Subset {
+        let n = self.untagged.fetch_add(1, Ordering::Relaxed);
+        let w = u64::from(self.canary_weight);
+        if (n + 1) * w / 100 > n * w / 100 {
+            Subset::V2
+        } else {
+            Subset::V1
+        }
+    }
+
+    async fn route_store(&self, mut req: Request) -> Routed {
+        let path = req.uri().path().to_owned();
+        let Some((route, rest)) = routes::store_route(&path) else {
+            return Routed::gateway(
+                "NR",
+                json_error(
+                    StatusCode::NOT_FOUND,
+                    "no_route",
+                    "the store host serves /file/, /redis/, /sql/ and /api/",
+                ),
+            );
+        };
+        let headers = req.headers();
+        let rule = routes::store_rule(|name| headers.get(name).and_then(|v| v.to_str().ok()));
+        let subset = match rule.target {
+            StoreTarget::Subset(s) => s,
+            StoreTarget::Weighted => self.weighted_subset(),
+        };
+        let upstream = Upstream {
+            service: route.k8s_service,
+            subset: Some(subset.as_str()),
+        };
+        let faulted = |flags, response| Routed {
+            response,
+            upstream: upstream.clone(),
+            flags,
+            fault: rule.fault,
+        };
+        match rule.fault {
+            Some(Fault::Abort { status }) => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                return faulted(
+                    "FI",
+                    json_error(
+                        status,
+                        "fault_injected",
+                        format!(
+                            "{}: {} answered by the gateway without reaching the store (fault injection for tagged test traffic)",
+                            routes::TEST_HEADER,
+                            rule.header.map_or("", |(_, v)| v)
+                        ),
+                    ),
+                );
+            }
+            Some(Fault::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            None => {}
+        }
+        let Some(instances) = self.stores.get(&route.backend) else {
+            return faulted("UH", json_error(StatusCode::SERVICE_UNAVAILABLE, "store_not_configured", format!("the {} store is not running here; `cargo xtask dev` starts it when its server is installed, or give its URL (--redis-url / --database-url)", route.title)));
         };
         let query = req
             .uri()
@@ -188,10 +492,13 @@ impl Gateway {
             .map(|q| format!("?{q}"))
             .unwrap_or_default();
         let Ok(uri) = format!("{rest}{query}").parse::<Uri>() else {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                "bad_path",
-                "the request path is not a valid URI",
+            return Routed::gateway(
+                "-",
+                json_error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_path",
+                    "the request path is not a valid URI",
+                ),
             );
         };
         *req.uri_mut() = uri;
@@ -204,7 +511,12 @@ impl Gateway {
         } else {
             h.remove("x-forwarded-prefix");
         }
-        oneshot(store, req).await
+        let store = match subset {
+            Subset::V1 => &instances[0],
+            Subset::V2 => &instances[1],
+        };
+        let flags = if rule.fault.is_some() { "DI" } else { "-" };
+        faulted(flags, oneshot(store, req).await)
     }
 }
 
@@ -258,6 +570,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for h in routes::HOSTS {
         println!("  {:<9} {}", h.sub, ctx.url(h.sub));
     }
+    let stores: Vec<&str> = routes::STORE_ROUTES
+        .iter()
+        .filter(|r| r.strip_prefix && gateway.stores.contains_key(&r.backend))
+        .map(|r| r.id)
+        .collect();
+    println!("  stores    {} (v1 and v2 of each)", stores.join(", "));
+    println!(
+        "  canary    {} % of untagged store requests go to v2 (--canary-weight)",
+        args.canary_weight
+    );
+    println!("  metrics   http://127.0.0.1:{}/metrics", ctx.listen.port());
     crate::serve::serve(listener, gateway.into_router()).await
 }
 

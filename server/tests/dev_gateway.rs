@@ -42,6 +42,7 @@ impl Gateway {
             database_url: None,
             public_port: None,
             layout: layout.into(),
+            canary_weight: 0,
         };
         dev::start(args, listener)
             .await

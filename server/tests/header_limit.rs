@@ -116,6 +116,7 @@ async fn dev_gateway_answers_431_over_16_kib_of_headers() {
         database_url: None,
         public_port: None,
         layout: "standard".into(),
+        canary_weight: 0,
     };
     sa_server::dev::start(args, listener)
         .await

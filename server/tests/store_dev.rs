@@ -29,6 +29,7 @@ async fn dev_gateway_mounts_the_stores() {
         database_url: None,
         public_port: None,
         layout: "standard".into(),
+        canary_weight: 0,
     };
     sa_server::dev::start(args, listener)
         .await

@@ -38,6 +38,13 @@ pub struct StoreInfo {
     pub backend: String,
     pub name: String,
     pub version: String,
+    /// `v1` or `v2`: the instance's `version` label, which the mesh's subsets select by.
+    #[serde(default = "default_subset")]
+    pub subset: String,
+}
+
+fn default_subset() -> String {
+    "v1".into()
 }
 
 /// A model's display name: its `name` field when that is a string, otherwise its id.

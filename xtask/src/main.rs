@@ -8,6 +8,7 @@ mod compress;
 mod gates;
 mod kubectl;
 mod progress;
+mod services;
 mod target;
 mod tools;
 
@@ -30,9 +31,17 @@ enum Cmd {
     /// Install the tools the builds need (wasm target, rust-src, Trunk, wasm-bindgen-cli,
     /// wasm-opt, terser). `dev`, `test` and `build` run this first.
     Setup,
-    /// Set up tools, build both apps, start `sa-server dev` and print the URLs.
+    /// Set up tools, build both apps, start private Redis and PostgreSQL servers and
+    /// `sa-server dev`, and print the URLs.
     Dev {
-        /// Extra arguments for `sa-server dev` (e.g. `-- --redis-url redis://127.0.0.1/`).
+        /// Leave the Redis store out (no private redis-server).
+        #[arg(long)]
+        no_redis: bool,
+        /// Leave the PostgreSQL store out (no private PostgreSQL).
+        #[arg(long)]
+        no_postgres: bool,
+        /// Extra arguments for `sa-server dev` (e.g. `-- --canary-weight 10`, or
+        /// `-- --redis-url redis://127.0.0.1/` to use a server of your own).
         #[arg(last = true)]
         args: Vec<String>,
     },
@@ -52,7 +61,11 @@ fn main() -> Result<()> {
     std::env::set_current_dir(&root)?;
     match cli.command {
         Cmd::Setup => tools::ensure_wasm_toolchain(&root).map(drop),
-        Cmd::Dev { args } => dev(&root, &args),
+        Cmd::Dev {
+            no_redis,
+            no_postgres,
+            args,
+        } => dev(&root, no_redis, no_postgres, &args),
         Cmd::Test { args } => test(&root, &args),
         Cmd::Build => build(&root),
     }
@@ -66,19 +79,37 @@ fn workspace_root() -> Result<PathBuf> {
         .to_path_buf())
 }
 
-fn dev(root: &std::path::Path, args: &[String]) -> Result<()> {
+fn dev(root: &std::path::Path, no_redis: bool, no_postgres: bool, args: &[String]) -> Result<()> {
     let toolchain = tools::ensure_wasm_toolchain(root)?;
     apps::build_all(root, &toolchain)?;
     step("building sa-server", || {
         run(Command::new("cargo").args(["build", "--quiet", "-p", "sa-server"]))
     })?;
-    println!("==> starting sa-server dev (Ctrl-C stops it)");
-    let status = Command::new(target::dir()?.join("debug/sa-server"))
+    // Ctrl-C reaches sa-server from the terminal; xtask stays to stop the store servers.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
+    // A URL of the user's own (flag or environment) means that server is used, not started.
+    let given = |flag: &str, env: &str| {
+        args.iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+            || std::env::var_os(env).is_some_and(|v| !v.is_empty())
+    };
+    let wanted = services::Wanted {
+        redis: !no_redis && !given("--redis-url", "SA_REDIS_URL"),
+        postgres: !no_postgres && !given("--database-url", "SA_DATABASE_URL"),
+    };
+    let mut stores = services::Services::start(&root.join("data"), wanted);
+    println!("==> starting sa-server dev (Ctrl-C stops it and the store servers)");
+    let mut server = Command::new(target::dir()?.join("debug/sa-server"))
         .arg("dev")
+        .args(stores.server_args())
         .args(args)
-        .status()
+        .spawn()
         .context("starting sa-server")?;
-    if !status.success() {
+    let status = services::supervise(&mut server, &mut stores, &interrupted)?;
+    if !status.success() && !interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         bail!("sa-server dev exited with {status}");
     }
     Ok(())

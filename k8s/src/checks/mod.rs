@@ -75,6 +75,16 @@ pub const ALL: &[(&str, Check)] = &[
     ("file_store_memory_fits", memory::file_store_memory_fits),
     ("store_routes_match_table", tables::store_routes_match_table),
     ("hosts_match_table", tables::hosts_match_table),
+    ("store_rules_match_table", tables::store_rules_match_table),
+    ("client_rules_match_table", tables::client_rules_match_table),
+    (
+        "destinations_say_their_upstream",
+        routing::destinations_say_their_upstream,
+    ),
+    (
+        "store_subset_is_version_label",
+        routing::store_subset_is_version_label,
+    ),
 ];
 
 /// Runs one check by name (for tests and messages).

@@ -5,10 +5,8 @@ use serde_json::Value;
 
 use crate::manifests::{array, describe, namespace, string_map, Manifests, ServiceRef};
 
-/// Requests carrying this header may get injected faults; no other request may.
-pub const TEST_HEADER: &str = "x-sa-test";
-/// `x-sa-channel: canary` goes to subset v2.
-pub const CHANNEL_HEADER: &str = "x-sa-channel";
+/// `x-sa-test` (faults) and `x-sa-channel` (canary) come from the table `sa-server dev` uses.
+pub use sa_shared::routes::{CHANNEL_HEADER, TEST_HEADER};
 
 pub fn http_routes(vs: &Value) -> &[Value] {
     array(&vs["spec"]["http"])
@@ -455,4 +453,62 @@ fn duration_secs(s: &str) -> Option<u64> {
         _ => return None,
     };
     Some((n * scale) as u64)
+}
+
+/// Every destination answers with `x-sa-upstream: {Service}[ {subset}]`, as `sa-server dev`
+/// does, so a client can see on the cluster where a request went.
+pub fn destinations_say_their_upstream(m: &Manifests) -> Vec<String> {
+    let mut problems = Vec::new();
+    for vs in m.of_kind("VirtualService") {
+        for (i, route) in http_routes(vs).iter().enumerate() {
+            for r in array(&route["route"]) {
+                let d = &r["destination"];
+                let host = d["host"].as_str().unwrap_or("");
+                let Some(svc) = m.resolve_host(host, namespace(vs)) else {
+                    continue;
+                };
+                let want = sa_shared::routes::upstream(svc.name, d["subset"].as_str());
+                let got = &r["headers"]["response"]["set"][sa_shared::routes::UPSTREAM_HEADER];
+                if *got != want.as_str() {
+                    problems.push(format!(
+                        "{} http[{i}] -> {host}: response header {} is {got}, expected {want:?}",
+                        describe(vs),
+                        sa_shared::routes::UPSTREAM_HEADER
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Each store pod reports its own `version` label as the subset of `/api/info` (`SA_SUBSET`
+/// from the downward API), so the answer names the subset that served it.
+pub fn store_subset_is_version_label(m: &Manifests) -> Vec<String> {
+    let want = "metadata.labels['version']";
+    let mut problems = Vec::new();
+    for pod in m.store_pods() {
+        if !pod.labels.contains_key("version") {
+            problems.push(format!("{} {}: no version label", pod.kind, pod.name));
+        }
+        for c in pod.containers() {
+            let from = array(&c["env"])
+                .iter()
+                .find(|e| e["name"] == "SA_SUBSET")
+                .map(|e| &e["valueFrom"]["fieldRef"]["fieldPath"]);
+            let by_arg = array(&c["args"])
+                .iter()
+                .any(|a| a.as_str().is_some_and(|a| a.starts_with("--subset")));
+            if by_arg || from.is_none_or(|f| *f != want) {
+                problems.push(format!(
+                    "{} {}: SA_SUBSET must come from fieldRef {want} (found {:?}{})",
+                    pod.kind,
+                    pod.name,
+                    from,
+                    if by_arg { ", and a --subset arg" } else { "" }
+                ));
+            }
+        }
+    }
+    problems
 }

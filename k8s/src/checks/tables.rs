@@ -2,7 +2,10 @@
 //! (`sa_shared::routes::{HOSTS, STORE_ROUTES}`), so local and cluster routing can't drift apart.
 use std::collections::BTreeSet;
 
-use sa_shared::routes::{Service, HOSTS, STORE_ROUTES};
+use sa_shared::routes::{
+    upstream, Fault, Service, StoreTarget, Subset, CLIENT_RULES, FAULT_HEADER, HOSTS, STORE_ROUTES,
+    STORE_RULES, UPSTREAM_HEADER,
+};
 use serde_json::Value;
 
 use super::hosts::{gateway_hosts, gateway_id, vs_gateway_refs};
@@ -215,4 +218,226 @@ pub fn hosts_match_table(m: &Manifests) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The untagged store traffic each overlay sends to v2, in percent (`sa-server dev
+/// --canary-weight` is the local knob for the same rule).
+pub fn canary_weight(overlay: &str) -> u8 {
+    match overlay {
+        // canary-split.yaml
+        "minikube" => 10,
+        _ => sa_shared::routes::DEFAULT_CANARY_WEIGHT,
+    }
+}
+
+/// One routing rule as a VirtualService says it, in the terms of `sa_shared::routes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedRule {
+    pub name: String,
+    /// The uri prefix match, if any.
+    pub prefix: Option<String>,
+    /// Header matches as `name kind=value` (`x-sa-channel exact=canary`).
+    pub headers: Vec<String>,
+    /// `delay 2000ms 100%`, `abort 503 100%`.
+    pub fault: Option<String>,
+    /// The route's response `x-sa-fault`.
+    pub fault_header: Option<String>,
+    /// (Service, subset, weight, response `x-sa-upstream`) per destination.
+    pub destinations: Vec<(String, String, u64, String)>,
+}
+
+fn millis(duration: &str) -> Option<u64> {
+    if let Some(ms) = duration.strip_suffix("ms") {
+        return ms.parse().ok();
+    }
+    let s: f64 = duration.strip_suffix('s')?.parse().ok()?;
+    Some((s * 1000.0).round() as u64)
+}
+
+fn fault_text(fault: &Value) -> Option<String> {
+    if !fault.is_object() {
+        return None;
+    }
+    let pct = |f: &Value| match f["percentage"]["value"].as_f64() {
+        Some(p) => format!("{p}%"),
+        None => "unset%".into(),
+    };
+    let mut parts = Vec::new();
+    let d = &fault["delay"];
+    if d.is_object() {
+        let ms = d["fixedDelay"].as_str().and_then(millis);
+        parts.push(format!("delay {}ms {}", ms.unwrap_or(0), pct(d)));
+    }
+    let a = &fault["abort"];
+    if a.is_object() {
+        parts.push(format!("abort {} {}", a["httpStatus"], pct(a)));
+    }
+    Some(parts.join(", "))
+}
+
+fn rendered_rule(m: &Manifests, vs: &Value, route: &Value) -> RenderedRule {
+    let matches = array(&route["match"]);
+    let mut headers = Vec::new();
+    let mut prefix = None;
+    for mb in matches {
+        if let Some(p) = mb["uri"]["prefix"].as_str() {
+            prefix = Some(p.to_string());
+        }
+        if let Some(h) = mb["headers"].as_object() {
+            for (name, how) in h {
+                for (kind, value) in how.as_object().into_iter().flatten() {
+                    headers.push(format!("{name} {kind}={}", value.as_str().unwrap_or("?")));
+                }
+            }
+        }
+    }
+    headers.sort();
+    let destinations = array(&route["route"])
+        .iter()
+        .map(|r| {
+            let d = &r["destination"];
+            let service = m
+                .resolve_host(d["host"].as_str().unwrap_or(""), namespace(vs))
+                .map(|s| s.name.to_string())
+                .unwrap_or_else(|| format!("? {}", d["host"]));
+            (
+                service,
+                d["subset"].as_str().unwrap_or("").to_string(),
+                r["weight"].as_u64().unwrap_or(100),
+                r["headers"]["response"]["set"][UPSTREAM_HEADER]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    RenderedRule {
+        name: route["name"].as_str().unwrap_or("").to_string(),
+        prefix,
+        headers,
+        fault: fault_text(&route["fault"]),
+        fault_header: route["headers"]["response"]["set"][FAULT_HEADER]
+            .as_str()
+            .map(str::to_string),
+        destinations,
+    }
+}
+
+/// What `sa_shared::routes::{STORE_ROUTES, STORE_RULES}` say the store VirtualService holds, at
+/// canary weight `weight`.
+pub fn expected_store_rules(weight: u8) -> Vec<RenderedRule> {
+    let w = u64::from(weight);
+    let mut out = Vec::new();
+    for r in STORE_ROUTES {
+        for rule in STORE_RULES {
+            let dest = |s: Subset, weight: u64| {
+                (
+                    r.k8s_service.to_string(),
+                    s.as_str().to_string(),
+                    weight,
+                    upstream(r.k8s_service, Some(s.as_str())),
+                )
+            };
+            let destinations = match rule.target {
+                StoreTarget::Subset(s) => vec![dest(s, 100)],
+                StoreTarget::Weighted => vec![dest(Subset::V1, 100 - w), dest(Subset::V2, w)],
+            };
+            out.push(RenderedRule {
+                name: rule.route_name(r),
+                prefix: Some(r.prefix.to_string()),
+                headers: rule
+                    .header
+                    .iter()
+                    .map(|(n, v)| format!("{n} exact={v}"))
+                    .collect(),
+                fault: rule.fault.map(|f| match f {
+                    Fault::Delay { ms } => format!("delay {ms}ms 100%"),
+                    Fault::Abort { status } => format!("abort {status} 100%"),
+                }),
+                fault_header: rule.fault.map(|f| f.name().to_string()),
+                destinations,
+            });
+        }
+    }
+    out
+}
+
+/// What `sa_shared::routes::CLIENT_RULES` say the client VirtualService holds.
+pub fn expected_client_rules() -> Vec<RenderedRule> {
+    let svc = sa_shared::routes::k8s_service(Service::Client);
+    CLIENT_RULES
+        .iter()
+        .map(|r| RenderedRule {
+            name: r.name.to_string(),
+            prefix: None,
+            headers: r
+                .user_agent
+                .iter()
+                .map(|re| format!("user-agent regex={re}"))
+                .collect(),
+            fault: None,
+            fault_header: None,
+            destinations: vec![(
+                svc.to_string(),
+                r.subset.to_string(),
+                100,
+                upstream(svc, Some(r.subset)),
+            )],
+        })
+        .collect()
+}
+
+fn rules_on(m: &Manifests, service: Service) -> Result<Vec<RenderedRule>, String> {
+    let gw = HOSTS
+        .iter()
+        .find(|h| h.service == service)
+        .map(|h| h.gateway)
+        .unwrap_or("");
+    let vss = vs_for_gateway(m, gw);
+    let [vs] = vss.as_slice() else {
+        return Err(format!(
+            "expected one VirtualService on Gateway {gw}, found {}",
+            vss.len()
+        ));
+    };
+    Ok(http_routes(vs)
+        .iter()
+        .map(|r| rendered_rule(m, vs, r))
+        .collect())
+}
+
+fn compare(what: &str, got: &[RenderedRule], want: &[RenderedRule]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for i in 0..got.len().max(want.len()) {
+        match (got.get(i), want.get(i)) {
+            (Some(g), Some(w)) if g == w => {}
+            (g, w) => problems.push(format!(
+                "{what} http[{i}] is\n  {g:?}\nbut sa_shared::routes (what `sa-server dev` routes by) says\n  {w:?}"
+            )),
+        }
+    }
+    problems
+}
+
+/// The store VirtualService holds exactly the rules of `STORE_ROUTES` x `STORE_RULES`, in
+/// first-match order: the same header matches, faults, subsets, weights (the overlay's canary
+/// weight) and `x-sa-upstream` / `x-sa-fault` answers.
+pub fn store_rules_match_table(m: &Manifests) -> Vec<String> {
+    match rules_on(m, Service::Store) {
+        Err(e) => vec![e],
+        Ok(got) => compare(
+            "the store VirtualService",
+            &got,
+            &expected_store_rules(canary_weight(&m.overlay)),
+        ),
+    }
+}
+
+/// The client VirtualService holds exactly `CLIENT_RULES`: the mobile User-Agent regex to
+/// subset mobile, everything else to standard.
+pub fn client_rules_match_table(m: &Manifests) -> Vec<String> {
+    match rules_on(m, Service::Client) {
+        Err(e) => vec![e],
+        Ok(got) => compare("the client VirtualService", &got, &expected_client_rules()),
+    }
 }

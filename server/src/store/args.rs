@@ -77,6 +77,9 @@ pub struct Args {
     pub fsync: FsyncMode,
     #[arg(long, env = "SA_AUTH", value_enum, default_value = "on")]
     pub auth: AuthMode,
+    /// This instance's subset for `/api/info` (the manifests pass the pod's `version` label).
+    #[arg(long, env = "SA_SUBSET", default_value = "v1", value_parser = ["v1", "v2"])]
+    pub subset: String,
     /// Longest wait for Redis or PostgreSQL before a request answers 503.
     #[arg(long, env = "SA_BACKEND_TIMEOUT_MS", default_value_t = 2000)]
     pub backend_timeout_ms: u64,
@@ -171,6 +174,7 @@ impl Args {
             backend_timeout_ms: 2000,
             cache_bytes: None,
             history: HistoryArgs::default(),
+            subset: "v1".into(),
         }
     }
 

@@ -31,39 +31,63 @@ async fn router_with_issuers(
     args: &Args,
     issuers: Vec<jwt::IssuerConfig>,
 ) -> anyhow::Result<Router> {
-    let verifier = match args.auth {
-        AuthMode::Off => {
-            tracing::warn!("AUTH IS OFF: the store accepts EVERY request as a writer, without a token. Use --auth off only for local experiments, never where anyone else can reach the store.");
-            None
+    let mut routers = routers_for_subsets(args, issuers, &[args.subset.as_str()]).await?;
+    Ok(routers.remove(0))
+}
+
+/// One router per subset, all on one backend object, so the subsets see the same data (and
+/// the file backend keeps one index and one set of locks).
+async fn routers_for_subsets(
+    args: &Args,
+    issuers: Vec<jwt::IssuerConfig>,
+    subsets: &[&str],
+) -> anyhow::Result<Vec<Router>> {
+    let verifier = || -> anyhow::Result<Option<jwt::Verifier>> {
+        match args.auth {
+            AuthMode::Off => {
+                tracing::warn!("AUTH IS OFF: the store accepts EVERY request as a writer, without a token. Use --auth off only for local experiments, never where anyone else can reach the store.");
+                Ok(None)
+            }
+            AuthMode::On if issuers.is_empty() => anyhow::bail!("no trusted issuer: give --issuer and --jwks-url, or --issuers-file (or --auth off for a local experiment)"),
+            AuthMode::On => Ok(Some(jwt::Verifier::new(issuers.clone())?)),
         }
-        AuthMode::On if issuers.is_empty() => anyhow::bail!("no trusted issuer: give --issuer and --jwks-url, or --issuers-file (or --auth off for a local experiment)"),
-        AuthMode::On => Some(jwt::Verifier::new(issuers)?),
     };
     let name = args.store_name();
     let timeout = Duration::from_millis(args.backend_timeout_ms);
-    let info = sa_shared::model::StoreInfo {
-        backend: args.backend.as_str().to_string(),
-        name: name.clone(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    };
-    let metrics = Arc::new(metrics::Metrics::new(&info.backend, &name));
     let retention = args.history.retention(args.backend);
     let max_subscribers = args.history.max_subscribers;
-    macro_rules! app {
+    macro_rules! apps {
         ($backend:expr) => {{
             let backend = Arc::new($backend);
-            let feed = feed::Feed::start(backend.clone(), metrics.clone(), max_subscribers);
-            routes::router(
-                Arc::new(routes::App {
-                    backend,
-                    info,
-                    verifier,
-                    body_limit: args.body_limit,
-                    metrics,
-                    feed,
-                }),
-                &args.allowed_origins,
-            )
+            let mut routers = Vec::new();
+            // One change feed, so one backend reader, for every subset on this backend object.
+            let mut shared_feed = None;
+            for subset in subsets {
+                let info = sa_shared::model::StoreInfo {
+                    backend: args.backend.as_str().to_string(),
+                    name: name.clone(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    subset: subset.to_string(),
+                };
+                let metrics = Arc::new(metrics::Metrics::new(&info.backend, &name));
+                let feed = shared_feed
+                    .get_or_insert_with(|| {
+                        feed::Feed::start(backend.clone(), metrics.clone(), max_subscribers)
+                    })
+                    .clone();
+                routers.push(routes::router(
+                    Arc::new(routes::App {
+                        backend: backend.clone(),
+                        info,
+                        verifier: verifier()?,
+                        body_limit: args.body_limit,
+                        metrics,
+                        feed,
+                    }),
+                    &args.allowed_origins,
+                ));
+            }
+            routers
         }};
     }
     Ok(match args.backend {
@@ -80,13 +104,13 @@ async fn router_with_issuers(
                 backend::file::FileBackend::open_with_budget(&dir, fsync, budget, retention)
             })
             .await??;
-            app!(b)
+            apps!(b)
         }
         BackendKind::Redis => {
             let url = args.redis_url.as_deref().ok_or_else(|| {
                 anyhow::anyhow!("--backend redis needs --redis-url (e.g. redis://127.0.0.1:6379)")
             })?;
-            app!(backend::redis::RedisBackend::connect_lazy(
+            apps!(backend::redis::RedisBackend::connect_lazy(
                 url, &name, timeout, retention
             )?)
         }
@@ -101,7 +125,7 @@ async fn router_with_issuers(
             if let Err(e) = b.migrate().await {
                 tracing::warn!(error = %e, "PostgreSQL is not reachable yet; the store answers 503 until it is");
             }
-            app!(b)
+            apps!(b)
         }
     })
 }
@@ -113,10 +137,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     crate::serve::serve(listener, app).await
 }
 
-/// The store instances that `sa-server dev` mounts on `store.D`, by backend.
+/// The store instances that `sa-server dev` mounts on `store.D`, by backend: v1 and v2 of each,
+/// on the same data (the canary routes of `sa_shared::routes::STORE_RULES`).
 pub async fn dev_instances(
     ctx: &crate::dev::DevContext,
-) -> anyhow::Result<Vec<(BackendId, Router)>> {
+) -> anyhow::Result<Vec<(BackendId, [Router; 2])>> {
     let mut issuer = jwt::IssuerConfig::with_jwks_uri(
         ctx.url("auth"),
         ctx.jwks_url(),
@@ -131,21 +156,21 @@ pub async fn dev_instances(
         a.database_url = ctx.database_url.clone();
         a
     };
-    let mut out = vec![(
-        BackendId::File,
-        router_with_issuers(&base(BackendKind::File), vec![issuer.clone()]).await?,
-    )];
+    let mut kinds = vec![BackendKind::File];
     if ctx.redis_url.is_some() {
-        out.push((
-            BackendId::Redis,
-            router_with_issuers(&base(BackendKind::Redis), vec![issuer.clone()]).await?,
-        ));
+        kinds.push(BackendKind::Redis);
     }
     if ctx.database_url.is_some() {
-        out.push((
-            BackendId::Postgres,
-            router_with_issuers(&base(BackendKind::Postgres), vec![issuer]).await?,
-        ));
+        kinds.push(BackendKind::Postgres);
+    }
+    let subsets = sa_shared::routes::Subset::ALL.map(|s| s.as_str());
+    let mut out = Vec::new();
+    for kind in kinds {
+        let routers = routers_for_subsets(&base(kind), vec![issuer.clone()], &subsets).await?;
+        let [v1, v2]: [Router; 2] = routers
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("expected a v1 and a v2 router"))?;
+        out.push((kind, [v1, v2]));
     }
     Ok(out)
 }

@@ -94,6 +94,7 @@ impl Stack {
             database_url: options.database_url,
             public_port: None,
             layout: "standard".into(),
+            canary_weight: 0,
         };
         let ctx = dev::start(args, listener)
             .await

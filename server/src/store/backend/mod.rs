@@ -214,6 +214,82 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ChangeRead>> + Send;
 }
 
+/// One backend behind several instances (the v1 and v2 routers of `sa-server dev` share the
+/// data, and the file backend's index and locks, of one object).
+impl<B: Backend> Backend for std::sync::Arc<B> {
+    fn kind(&self) -> sa_shared::routes::Backend {
+        (**self).kind()
+    }
+    fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<Stored>>> + Send {
+        (**self).get(id)
+    }
+    fn put(
+        &self,
+        id: Uuid,
+        doc: NewDoc,
+        expect: Expect,
+    ) -> impl Future<Output = Result<Written>> + Send {
+        (**self).put(id, doc, expect)
+    }
+    fn delete(
+        &self,
+        id: Uuid,
+        expect: Expect,
+        by: Author,
+    ) -> impl Future<Output = Result<Deleted>> + Send {
+        (**self).delete(id, expect, by)
+    }
+    fn list(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send {
+        (**self).list(query)
+    }
+    fn ids(&self) -> impl Future<Output = Result<Vec<Uuid>>> + Send {
+        (**self).ids()
+    }
+    fn ids_page(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Uuid>>> + Send {
+        (**self).ids_page(after, limit)
+    }
+    fn ready(&self) -> impl Future<Output = Result<()>> + Send {
+        (**self).ready()
+    }
+    fn versions(&self, id: Uuid) -> impl Future<Output = Result<Vec<VersionMeta>>> + Send {
+        (**self).versions(id)
+    }
+    fn version_body(
+        &self,
+        id: Uuid,
+        etag: &str,
+    ) -> impl Future<Output = Result<Option<Bytes>>> + Send {
+        (**self).version_body(id, etag)
+    }
+    fn deleted(&self, query: ListQuery) -> impl Future<Output = Result<Page>> + Send {
+        (**self).deleted(query)
+    }
+    fn cursor_ok(&self, c: &Cursor) -> bool {
+        (**self).cursor_ok(c)
+    }
+    fn changes(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> impl Future<Output = Result<ChangeRead>> + Send {
+        (**self).changes(after, limit)
+    }
+    fn head(&self) -> impl Future<Output = Result<Cursor>> + Send {
+        (**self).head()
+    }
+    fn wait_changes(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> impl Future<Output = Result<ChangeRead>> + Send {
+        (**self).wait_changes(after, limit)
+    }
+}
+
 /// A new time-ordered id (UUIDv7). `now_v7` keeps a counter within the millisecond, so ids made
 /// by one process sort in creation order even when they share a millisecond.
 pub fn new_id() -> Uuid {
