@@ -47,10 +47,10 @@ fn Root(config: RuntimeConfig) -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=move || view! { <WorkspacePage session=session /> } />
                         <Route path=path!("/login") view=move || view! { <LoginPage session=session /> } />
-                        <Route path=path!("/register") view=Lazy::<RegisterRoute>::new() />
-                        <Route path=path!("/new") view=Lazy::<NewModelRoute>::new() />
-                        <Route path=path!("/admin") view=Lazy::<AdminRoute>::new() />
-                        <Route path=path!("/models/:store/:id") view=Lazy::<ModelRoute>::new() />
+                        <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
+                        <Route path=path!("/new") view={Lazy::<NewModelRoute>::new()} />
+                        <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} />
+                        <Route path=path!("/models/:store/:id") view={Lazy::<ModelRoute>::new()} />
                     </Routes>
                 </main>
                 <ExplorerDialog session=session open=explorer_open />

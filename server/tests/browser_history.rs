@@ -101,7 +101,11 @@ async fn back_and_forward_across_workspace_model_workspace_admin() {
     let current = b
         .eval("return document.querySelector('.app-header nav a[aria-current=page]').textContent")
         .await;
-    assert_eq!(current, serde_json::json!("Users"), "the Users link is current");
+    assert_eq!(
+        current,
+        serde_json::json!("Users"),
+        "the Users link is current"
+    );
     b.check_no_console_errors().await;
     b.close().await;
 }
@@ -166,14 +170,20 @@ async fn the_explorer_pop_over_adds_no_history_entry() {
 
     // Browse inside the pop-over: the tab, a search, the new-model editor and back.
     b.click("#open-explorer").await;
-    b.find_text("dialog.explorer-dialog[open] .ex-row", "Valve").await;
-    b.click("dialog.explorer-dialog[open] [role=tab][data-store=file]").await;
-    b.fill("dialog.explorer-dialog[open] input.search", "Val").await;
-    b.find_text("dialog.explorer-dialog[open] .list-status", "match").await;
+    b.find_text("dialog.explorer-dialog[open] .ex-row", "Valve")
+        .await;
+    b.click("dialog.explorer-dialog[open] [role=tab][data-store=file]")
+        .await;
+    b.fill("dialog.explorer-dialog[open] input.search", "Val")
+        .await;
+    b.find_text("dialog.explorer-dialog[open] .list-status", "match")
+        .await;
     b.click("dialog.explorer-dialog[open] .new-model").await;
     b.find("dialog.explorer-dialog[open] form.editor").await;
-    b.click_text("dialog.explorer-dialog[open] form.editor button", "Cancel").await;
-    b.find_none("dialog.explorer-dialog[open] form.editor").await;
+    b.click_text("dialog.explorer-dialog[open] form.editor button", "Cancel")
+        .await;
+    b.find_none("dialog.explorer-dialog[open] form.editor")
+        .await;
     b.click("#close-explorer").await;
     b.find_none("dialog.explorer-dialog[open]").await;
 
@@ -190,9 +200,14 @@ async fn the_explorer_pop_over_adds_no_history_entry() {
 
     // Picking a model is the client's own navigation: one entry, and back returns to the list.
     b.click("#open-explorer").await;
-    b.click_text("dialog.explorer-dialog[open] .ex-row", "Valve").await;
+    b.click_text("dialog.explorer-dialog[open] .ex-row", "Valve")
+        .await;
     b.check_text("#model-title", "Valve").await;
-    assert_eq!(history_length(&b).await, before + 1, "a pick is one history entry");
+    assert_eq!(
+        history_length(&b).await,
+        before + 1,
+        "a pick is one history entry"
+    );
     back(&b).await;
     check_at(&b, "/", "#model-list", "Valve").await;
     b.check_no_console_errors().await;

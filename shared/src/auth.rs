@@ -134,8 +134,14 @@ mod tests {
     #[test]
     fn strongest_role_wins_and_unknown_names_are_ignored() {
         let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(Role::strongest(&names(&["reader", "admin", "writer"])), Some(Role::Admin));
-        assert_eq!(Role::strongest(&names(&["owner", "reader"])), Some(Role::Reader));
+        assert_eq!(
+            Role::strongest(&names(&["reader", "admin", "writer"])),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            Role::strongest(&names(&["owner", "reader"])),
+            Some(Role::Reader)
+        );
         assert_eq!(Role::strongest(&names(&["owner"])), None);
         assert_eq!(Role::strongest(&[]), None);
     }

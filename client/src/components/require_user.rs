@@ -29,8 +29,15 @@ pub fn RequireUser(session: Session, children: ChildrenFn) -> impl IntoView {
                 }
                 .into_any();
             }
-            let (path, search) = (location.pathname.get_untracked(), location.search.get_untracked());
-            let here = if search.is_empty() { path } else { format!("{path}?{search}") };
+            let (path, search) = (
+                location.pathname.get_untracked(),
+                location.search.get_untracked(),
+            );
+            let here = if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{search}")
+            };
             let target = format!("/login?return={}", encode(&here));
             let navigate = navigate.clone();
             // After this render, not during it: navigating rebuilds the page being rendered.

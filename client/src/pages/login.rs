@@ -61,9 +61,8 @@ impl ReturnTo {
 pub fn LoginPage(session: Session) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
-    let target = Memo::new(move |_| {
-        return_target(&session.config(), query.read().get_str("return"))
-    });
+    let target =
+        Memo::new(move |_| return_target(&session.config(), query.read().get_str("return")));
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());

@@ -162,7 +162,7 @@ fn ModelRow(store: StoreEntry, model: ModelSummary) -> impl IntoView {
     let href = format!("/models/{}/{}", encode(&store.id), encode(&model.id));
     view! {
         <li class="workspace-row">
-            <A href=href {..} class="workspace-link">
+            <A href={href} {..} class="workspace-link">
                 <span class="workspace-name">{model.name.clone()}</span>
             </A>
             <span class=format!("badge store-{}", store.id)>{store.name.clone()}</span>

@@ -103,7 +103,10 @@ impl std::error::Error for ApiError {}
 /// body describes.
 pub async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
     let request = request.map_err(|e| ApiError::bad_answer(short(&e.to_string())))?;
-    let resp = request.send().await.map_err(|e| ApiError::network(short(&message(&e))))?;
+    let resp = request
+        .send()
+        .await
+        .map_err(|e| ApiError::network(short(&message(&e))))?;
     check(resp).await
 }
 

@@ -186,7 +186,12 @@ impl Session {
         finish: impl Fn(RequestBuilder) -> Result<Request, gloo_net::Error>,
     ) -> Result<Response, ApiError> {
         let token = self.fresh_token().await;
-        let build = |token: Option<&str>| finish(bearer(RequestBuilder::new(url).method(method.clone()), token));
+        let build = |token: Option<&str>| {
+            finish(bearer(
+                RequestBuilder::new(url).method(method.clone()),
+                token,
+            ))
+        };
         match http::send(build(token.as_deref())).await {
             Err(e) if e.status == 401 => match self.refresh().await {
                 Ok(()) => http::send(build(self.token().as_deref())).await,

@@ -46,7 +46,10 @@ pub async fn info(session: Session, store: &StoreEntry) -> Result<StoreInfo, Api
 /// `GET /readyz`: whether the instance reaches its backend. Unauthenticated by design.
 pub async fn ready(session: Session, store: &StoreEntry) -> Result<(), ApiError> {
     let url = format!("{}/readyz", store.url);
-    session.send(Method::GET, &url, |b| b.build()).await.map(|_| ())
+    session
+        .send(Method::GET, &url, |b| b.build())
+        .await
+        .map(|_| ())
 }
 
 /// One page of `GET /api/model?view=summary`. `after` is the cursor from the previous page,
@@ -146,7 +149,12 @@ pub async fn share(session: Session, model_url: &str) -> Result<ShareResponse, A
     let request = ShareRequest {
         url: model_url.to_string(),
     };
-    json(session.send(Method::POST, &url, |b| b.json(&request)).await?).await
+    json(
+        session
+            .send(Method::POST, &url, |b| b.json(&request))
+            .await?,
+    )
+    .await
 }
 
 fn etag(resp: &Response) -> String {
