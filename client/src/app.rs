@@ -64,7 +64,7 @@ fn Header(session: Session, explorer_open: RwSignal<bool>) -> impl IntoView {
     let signing_out = RwSignal::new(false);
     view! {
         <header class="app-header">
-            <A href="/" exact=true {..} class="brand">"sa"</A>
+            <a href="/" class="brand">"sa"</a>
             <nav aria-label="Main">
                 <A href="/" exact=true>"Models"</A>
                 <Show when=move || session.is_signed_in()>
