@@ -29,6 +29,9 @@ pub fn Editor(
 ) -> impl IntoView {
     let text = RwSignal::new(initial);
     let parse_error = RwSignal::new(None::<String>);
+    // The view is built inside a `Suspend` (the editor may be a lazy chunk), so its render
+    // effects can run once more in the update that closes the editor, after these signals
+    // went: hence the `try_` reads below.
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         match Doc::parse_model(&text.get_untracked()) {
@@ -43,10 +46,10 @@ pub fn Editor(
         <form class="editor" on:submit=submit>
             <label for="model-json">"Document (JSON)"</label>
             <textarea id="model-json" class="json-input" spellcheck="false" rows="16"
-                aria-invalid=move || parse_error.with(Option::is_some).to_string()
+                aria-invalid=move || parse_error.try_with(Option::is_some).unwrap_or(false).to_string()
                 aria-describedby="editor-error"
-                prop:value=move || text.get() on:input=move |e| text.set(event_target_value(&e))></textarea>
-            <p id="editor-error" class="error" role="alert">{move || parse_error.get().or_else(|| error.get())}</p>
+                prop:value=move || text.try_get().unwrap_or_default() on:input=move |e| text.set(event_target_value(&e))></textarea>
+            <p id="editor-error" class="error" role="alert">{move || parse_error.try_get().flatten().or_else(|| error.try_get().flatten())}</p>
             <div class="editor-buttons">
                 <button type="submit" class="save" disabled=move || busy.get()>{save_label}</button>
                 <button type="button" class="secondary" on:click=move |_| cancel.run(())>"Cancel"</button>
