@@ -1,10 +1,8 @@
 //! The explorer as a modal pop-over: a `<dialog>` that traps focus, closes on Esc and gives
 //! focus back to what had it. Picking a model closes it and opens the model in the client.
 use leptos::{ev, html, prelude::*};
-use sa_shared::web::{
-    session::Session,
-    url::{encode, use_location},
-};
+use leptos_router::hooks::use_navigate;
+use sa_shared::web::{encode, session::Session};
 
 use crate::components::modal::ModalControl;
 
@@ -21,7 +19,7 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
         }
     });
     let picked = RwSignal::new(None::<(String, String)>);
-    let loc = use_location();
+    let navigate = use_navigate();
 
     // The explorer's callback must be Send; navigation happens here, on the UI side.
     Effect::new(move |_| {
@@ -30,7 +28,10 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
             // The model page takes focus; don't pull it back to the opener.
             control.forget_opener();
             open.set(false);
-            loc.navigate(&format!("/models/{}/{}", encode(&store), encode(&id)));
+            navigate(
+                &format!("/models/{}/{}", encode(&store), encode(&id)),
+                Default::default(),
+            );
         }
     });
     let on_pick = Callback::new(move |(store, id): (String, String)| picked.set(Some((store, id))));

@@ -7,11 +7,16 @@ mod dom;
 mod state;
 
 use leptos::{ev, prelude::*};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    hooks::{use_navigate, use_params_map},
+    path,
+};
 use sa_shared::{
     config::RuntimeConfig,
     web::{
+        encode,
         session::{Session, SessionState},
-        url::{encode, Location},
     },
 };
 
@@ -126,11 +131,11 @@ fn UnknownStore(id: String) -> impl IntoView {
 /// `/{store}/{id}`.
 #[component]
 pub fn App() -> impl IntoView {
-    let config = RwSignal::new(None::<RuntimeConfig>);
-    leptos::task::spawn_local(async move { config.set(Some(sa_shared::web::load_config().await)) });
-    move || match config.get() {
-        None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
-        Some(c) => view! { <Shell config=c /> }.into_any(),
+    let config = LocalResource::new(sa_shared::web::load_config);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move { view! { <Shell config=config.await /> } })}
+        </Suspense>
     }
 }
 
@@ -141,50 +146,48 @@ fn Shell(config: RuntimeConfig) -> impl IntoView {
     leptos::task::spawn_local(async move { session.restore().await });
     let sign_out = move |_| leptos::task::spawn_local(async move { session.logout().await });
     view! {
-        <header class="app-header explorer-app-header">
-            <a class="brand" href="/">"sa explorer"</a>
-            <nav aria-label="Main">
-                {move || match session.state() {
-                    SessionState::Restoring => view! { <span class="session-state">"…"</span> }.into_any(),
-                    SessionState::SignedOut => {
-                        let href = session.login_url(&window().location().href().unwrap_or_default());
-                        view! { <span class="session-state">"Not signed in"</span><a href=href>"Sign in"</a> }.into_any()
-                    }
-                    SessionState::SignedIn { user } => view! {
-                        <span class="session-state">"Signed in as "<strong>{user.name}</strong><span class="role-badge">{user.roles.join(", ")}</span></span>
-                        <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
-                    }.into_any(),
-                }}
-            </nav>
-        </header>
-        <main id="main">
-            <Routed session=session />
-        </main>
+        <Router>
+            <header class="app-header explorer-app-header">
+                <A href="/" {..} class="brand">"sa explorer"</A>
+                <nav aria-label="Main">
+                    {move || match session.state() {
+                        SessionState::Restoring => view! { <span class="session-state">"…"</span> }.into_any(),
+                        SessionState::SignedOut => {
+                            let href = session.login_url(&window().location().href().unwrap_or_default());
+                            view! { <span class="session-state">"Not signed in"</span><a href=href>"Sign in"</a> }.into_any()
+                        }
+                        SessionState::SignedIn { user } => view! {
+                            <span class="session-state">"Signed in as "<strong>{user.name}</strong><span class="role-badge">{user.roles.join(", ")}</span></span>
+                            <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
+                        }.into_any(),
+                    }}
+                </nav>
+            </header>
+            <main id="main">
+                <Routes fallback=|| view! { <p class="empty-state">"No such page. "<A href="/">"Go to the explorer"</A></p> }>
+                    // One route for all three shapes, so opening a model keeps the list as it is.
+                    <Route path=path!("/:store?/:id?") view=move || view! { <Routed session=session /> } />
+                </Routes>
+            </main>
+        </Router>
     }
 }
 
 /// Binds the explorer's navigation to the URL: `/{store}/{id}`, both optional.
 #[component]
 fn Routed(session: Session) -> impl IntoView {
-    let loc = Location::install();
-    let segments = Memo::new(move |_| loc.segments());
-    let store = Signal::derive(move || segments.with(|s| s.first().cloned()));
-    let model = Signal::derive(move || segments.with(|s| s.get(1).cloned()));
+    let params = use_params_map();
+    let store = Signal::derive(move || params.with(|p| p.get("store")));
+    let model = Signal::derive(move || params.with(|p| p.get("id")));
+    let navigate = use_navigate();
     let go = Callback::new(move |(s, m): (Option<String>, Option<String>)| {
         let path = match (s, m) {
             (Some(s), Some(m)) => format!("/{}/{}", encode(&s), encode(&m)),
             (Some(s), None) => format!("/{}", encode(&s)),
             _ => "/".to_string(),
         };
-        loc.navigate(&path);
+        navigate(&path, Default::default());
     });
     provide_context(Nav::new(store, model, go));
-    let known = Memo::new(move |_| segments.with(|s| s.len() <= 2));
-    move || {
-        if known.get() {
-            view! { <Explorer session=session /> }.into_any()
-        } else {
-            view! { <p class="empty-state">"No such page. "<a href="/">"Go to the explorer"</a></p> }.into_any()
-        }
-    }
+    view! { <Explorer session=session /> }
 }

@@ -27,6 +27,12 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// The strongest of a set of role names (unknown names are ignored), the role a user is
+    /// shown with.
+    pub fn strongest(roles: &[String]) -> Option<Role> {
+        roles.iter().filter_map(|r| Role::parse(r)).max()
+    }
 }
 
 /// Whether a set of role names allows reading (`reader`, `writer` or `admin`).
@@ -123,5 +129,20 @@ mod tests {
         assert!(can_write(&r(&["admin"])));
         assert!(!can_read(&r(&["guest"])));
         assert_eq!(serde_json::to_string(&Role::Writer).unwrap(), "\"writer\"");
+    }
+
+    #[test]
+    fn strongest_role_wins_and_unknown_names_are_ignored() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            Role::strongest(&names(&["reader", "admin", "writer"])),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            Role::strongest(&names(&["owner", "reader"])),
+            Some(Role::Reader)
+        );
+        assert_eq!(Role::strongest(&names(&["owner"])), None);
+        assert_eq!(Role::strongest(&[]), None);
     }
 }

@@ -1,8 +1,9 @@
 //! The gate in front of pages that need a signed-in user.
 use leptos::prelude::*;
+use leptos_router::{hooks::use_location, hooks::use_navigate, NavigateOptions};
 use sa_shared::web::{
+    encode,
     session::{Session, SessionState},
-    url::{encode, use_location},
 };
 
 use super::{ErrorNotice, Loading};
@@ -12,6 +13,7 @@ use super::{ErrorNotice, Loading};
 #[component]
 pub fn RequireUser(session: Session, children: ChildrenFn) -> impl IntoView {
     let location = use_location();
+    let navigate = use_navigate();
     let children = StoredValue::new(children);
     move || match session.state() {
         SessionState::Restoring => view! { <Loading what="your session" /> }.into_any(),
@@ -27,14 +29,25 @@ pub fn RequireUser(session: Session, children: ChildrenFn) -> impl IntoView {
                 }
                 .into_any();
             }
-            let here = format!(
-                "{}{}",
-                location.path_untracked(),
-                location.search_untracked()
+            let (path, search) = (
+                location.pathname.get_untracked(),
+                location.search.get_untracked(),
             );
+            let here = if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{search}")
+            };
             let target = format!("/login?return={}", encode(&here));
+            let navigate = navigate.clone();
             // After this render, not during it: navigating rebuilds the page being rendered.
-            leptos::task::spawn_local(async move { location.replace(&target) });
+            leptos::task::spawn_local(async move {
+                let replace = NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                };
+                navigate(&target, replace)
+            });
             view! { <Loading what="the sign-in page" /> }.into_any()
         }
         SessionState::SignedIn { .. } => children.with_value(|c| c()).into_any(),

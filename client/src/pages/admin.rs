@@ -1,37 +1,50 @@
 //! `/admin`: users and their roles (admins only; the auth service enforces it too).
 use leptos::prelude::*;
-use sa_shared::web::loader::Loader;
+use leptos_router::LazyRoute;
 use sa_shared::{
     auth::{Role, UserView},
     web::{auth_api, session::Session},
 };
 
-use crate::{
-    app::best_role,
-    components::{explain, relative_time, Doing, ErrorNotice, Loading, Modal, RequireUser},
-};
+use crate::components::{explain, relative_time, Doing, ErrorNotice, Loading, Modal, RequireUser};
+
+/// `/admin`, a split point: only admins ever see it.
+pub struct AdminRoute(Session);
+
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        AdminRoute(expect_context())
+    }
+
+    async fn view(this: Self) -> AnyView {
+        admin_view(this.0).await
+    }
+}
+
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn admin_view(session: Session) -> AnyView {
+    view! { <AdminPage session=session /> }.into_any()
+}
 
 #[component]
 pub fn AdminPage(session: Session) -> impl IntoView {
     view! {
         <RequireUser session=session>
-            {move || if session.is_admin() {
-                view! { <Users session=session /> }.into_any()
-            } else {
-                view! {
-                    <section class="card">
-                        <h1>"Users"</h1>
-                        <ErrorNotice message="Only admins can manage users. Ask an admin if you need a different role." />
-                    </section>
-                }.into_any()
-            }}
+            <Show when=move || session.is_admin() fallback=|| view! {
+                <section class="card">
+                    <h1>"Users"</h1>
+                    <ErrorNotice message="Only admins can manage users. Ask an admin if you need a different role." />
+                </section>
+            }>
+                <Users session=session />
+            </Show>
         </RequireUser>
     }
 }
 
 #[component]
 fn Users(session: Session) -> impl IntoView {
-    let users = Loader::new(move || auth_api::users(session));
+    let users = LocalResource::new(move || auth_api::users(session));
     let to_delete = RwSignal::new(None::<UserView>);
     let delete_open = RwSignal::new(false);
     let notice = RwSignal::new(None::<Result<String, String>>);
@@ -63,23 +76,25 @@ fn Users(session: Session) -> impl IntoView {
                 Ok(m) => view! { <p class="notice ok" role="status">{m}</p> }.into_any(),
                 Err(m) => view! { <ErrorNotice message=m /> }.into_any(),
             })}
-            {move || match users.get() {
-                None => view! { <Loading what="users" /> }.into_any(),
-                Some(r) => match r {
-                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"No users yet. New users appear here after they register."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="users" id="users-table">
-                            <thead><tr><th scope="col">"User"</th><th scope="col">"Since"</th><th scope="col">"Role"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|u| view! {
-                                    <UserRow session=session user=u notice=notice on_delete=Callback::new(move |u: UserView| { to_delete.set(Some(u)); delete_open.set(true); }) />
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(e) => view! { <ErrorNotice message=explain(&e, Doing::Admin, None) /> }.into_any(),
-                },
-            }}
+            // The list stays on screen while it reloads (after a delete or "Refresh").
+            <Transition fallback=|| view! { <Loading what="users" /> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty-state">"No users yet. New users appear here after they register."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="users" id="users-table">
+                                <thead><tr><th scope="col">"User"</th><th scope="col">"Since"</th><th scope="col">"Role"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                <tbody>
+                                    <For each=move || list.clone() key=|u| u.id.clone() let:user>
+                                        <UserRow session=session user=user notice=notice on_delete=Callback::new(move |u: UserView| { to_delete.set(Some(u)); delete_open.set(true); }) />
+                                    </For>
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNotice message=explain(&e, Doing::Admin, None) /> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
         <Modal open=delete_open labelled_by="delete-user-title" alert=true>
             <h2 id="delete-user-title">{move || format!("Delete the account “{}”?", to_delete.get().map(|u| u.username).unwrap_or_default())}</h2>
@@ -99,7 +114,11 @@ fn UserRow(
     notice: RwSignal<Option<Result<String, String>>>,
     on_delete: Callback<UserView>,
 ) -> impl IntoView {
-    let current = RwSignal::new(best_role(&user.roles).to_string());
+    let current = RwSignal::new(
+        Role::strongest(&user.roles)
+            .map_or("no role", Role::as_str)
+            .to_string(),
+    );
     let saved = RwSignal::new(current.get_untracked());
     let busy = RwSignal::new(false);
     let is_me = session

@@ -2,17 +2,17 @@
 //! its users here). Only the configured app hosts are honoured as return targets, so a crafted
 //! link can't use this page to bounce a freshly signed-in user to another site.
 use leptos::prelude::*;
-use sa_shared::web::url::use_location;
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
 use sa_shared::{
     auth::Credentials,
     config::RuntimeConfig,
     web::session::{Session, SessionState},
 };
 
-use crate::{
-    app::mark,
-    components::{explain, Doing, ErrorNotice},
-};
+use crate::components::{explain, mark, Doing, ErrorNotice};
 
 /// Where to go after signing in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,9 +59,10 @@ impl ReturnTo {
 
 #[component]
 pub fn LoginPage(session: Session) -> impl IntoView {
-    let loc = use_location();
+    let query = use_query_map();
+    let navigate = use_navigate();
     let target =
-        Memo::new(move |_| return_target(&session.config(), loc.query("return").as_deref()));
+        Memo::new(move |_| return_target(&session.config(), query.read().get_str("return")));
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -72,7 +73,7 @@ pub fn LoginPage(session: Session) -> impl IntoView {
     Effect::new(move |_| {
         if matches!(session.state(), SessionState::SignedIn { .. }) {
             match target.get_untracked() {
-                ReturnTo::Here(path) => loc.navigate(&path),
+                ReturnTo::Here(path) => navigate(&path, Default::default()),
                 ReturnTo::App(url) => {
                     let _ = window().location().assign(&url);
                 }
@@ -128,7 +129,7 @@ pub fn LoginPage(session: Session) -> impl IntoView {
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
-            <p class="aside">"New here? " <a href="/register">"Create an account"</a></p>
+            <p class="aside">"New here? " <A href="/register">"Create an account"</A></p>
         </section>
     }
 }

@@ -2,14 +2,16 @@
 //! started from (`If-Match`), so a newer version saved elsewhere is never overwritten by
 //! accident: the store answers 412 and the user decides.
 use leptos::prelude::*;
-use sa_shared::web::{
-    loader::Loader,
-    url::{encode, use_location},
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map},
+    LazyRoute,
 };
 use sa_shared::{
     config::StoreEntry,
     web::{
         doc::Doc,
+        encode,
         http::ApiError,
         session::Session,
         store_api::{self, Fetched},
@@ -18,20 +20,47 @@ use sa_shared::{
 
 use crate::components::{explain, Doing, ErrorNotice, JsonEditor, Loading, Modal, RequireUser};
 
+/// `/models/{store}/{id}`, a split point: the editor and its dialogs are their own chunk.
+pub struct ModelRoute(Session);
+
+impl LazyRoute for ModelRoute {
+    fn data() -> Self {
+        ModelRoute(expect_context())
+    }
+
+    async fn view(this: Self) -> AnyView {
+        model_view(this.0).await
+    }
+}
+
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn model_view(session: Session) -> AnyView {
+    view! { <ModelPage session=session /> }.into_any()
+}
+
 #[component]
-pub fn ModelPage(session: Session, store_id: String, id: String) -> impl IntoView {
-    let key = StoredValue::new((store_id, id));
+pub fn ModelPage(session: Session) -> impl IntoView {
+    let params = use_params_map();
+    // Another model under the same route (e.g. picked in the explorer) is a new page.
+    let key = Memo::new(move |_| {
+        params.with(|p| {
+            (
+                p.get("store").unwrap_or_default(),
+                p.get("id").unwrap_or_default(),
+            )
+        })
+    });
     view! {
         <RequireUser session=session>
             {move || {
-                let (store_id, id) = key.get_value();
+                let (store_id, id) = key.get();
                 match session.config().store(&store_id).cloned() {
                     Some(store) => view! { <ModelLoader session=session store=store id=id /> }.into_any(),
                     None => view! {
                         <section class="card">
                             <h1>"Unknown store"</h1>
                             <ErrorNotice message=format!("This deployment has no store called “{store_id}”. The link may come from another installation.") />
-                            <p><a href="/">"Back to your models"</a></p>
+                            <p><A href="/">"Back to your models"</A></p>
                         </section>
                     }.into_any(),
                 }
@@ -43,15 +72,17 @@ pub fn ModelPage(session: Session, store_id: String, id: String) -> impl IntoVie
 #[component]
 fn ModelLoader(session: Session, store: StoreEntry, id: String) -> impl IntoView {
     let (s, i) = (store.clone(), id.clone());
-    let doc = Loader::new(move || {
+    let doc = LocalResource::new(move || {
         let (s, i) = (s.clone(), i.clone());
         async move { store_api::get(session, &s, &i).await }
     });
+    let (store, id) = (StoredValue::new(store), StoredValue::new(id));
     view! {
-        {move || match doc.get() {
-            None => view! { <Loading what="the model" /> }.into_any(),
-            Some(r) => match r {
-                Ok(fetched) => view! { <Editor session=session store=store.clone() id=id.clone() fetched=fetched /> }.into_any(),
+        <Suspense fallback=|| view! { <Loading what="the model" /> }>
+            {move || Suspend::new(async move {
+                let store = store.get_value();
+                match doc.await {
+                Ok(fetched) => view! { <Editor session=session store=store id=id.get_value() fetched=fetched /> }.into_any(),
                 Err(e) => {
                     let msg = if e.status == 404 {
                         "This model does not exist (any more): someone may have deleted it.".to_string()
@@ -64,13 +95,13 @@ fn ModelLoader(session: Session, store: StoreEntry, id: String) -> impl IntoView
                             <ErrorNotice message=msg />
                             <p class="actions">
                                 <button type="button" on:click=move |_| doc.refetch()>"Try again"</button>
-                                <a href="/">"Back to your models"</a>
+                                <A href="/">"Back to your models"</A>
                             </p>
                         </section>
                     }.into_any()
                 }
-            },
-        }}
+            }})}
+        </Suspense>
     }
 }
 
@@ -85,7 +116,7 @@ enum Status {
 
 #[component]
 fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> impl IntoView {
-    let loc = use_location();
+    let navigate = use_navigate();
     let store = StoredValue::new(store);
     let id = StoredValue::new(id);
     let initial = fetched.doc.pretty();
@@ -171,10 +202,11 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     let do_delete = move |_| {
         delete_open.set(false);
         busy.set(true);
+        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let name = title.get_untracked();
             match store_api::delete(session, &store.get_value(), &id.get_value()).await {
-                Ok(()) => loc.navigate(&format!("/?deleted={}", encode(&name))),
+                Ok(()) => navigate(&format!("/?deleted={}", encode(&name)), Default::default()),
                 Err(e) => {
                     busy.set(false);
                     fail(e)
@@ -199,7 +231,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     view! {
         <section class="card model-page" on:keydown=on_keydown>
             <nav class="breadcrumbs" aria-label="Breadcrumb">
-                <a href="/">"Models"</a> " / " <span>{store_name()}</span>
+                <A href="/">"Models"</A> " / " <span>{store_name()}</span>
             </nav>
             <div class="section-head">
                 <h1 id="model-title">{move || title.get()}</h1>

@@ -1,12 +1,30 @@
 //! `/new`: create a model in a chosen store.
 use leptos::prelude::*;
-use sa_shared::web::url::{encode, use_location};
-use sa_shared::web::{doc::Doc, session::Session, store_api};
+use leptos_router::{components::A, hooks::use_navigate, LazyRoute};
+use sa_shared::web::{doc::Doc, encode, session::Session, store_api};
 
 use crate::components::{explain, Doing, ErrorNotice, JsonEditor, RequireUser};
 
 const TEMPLATE: &str =
     "{\n  \"name\": \"Untitled model\",\n  \"description\": \"\",\n  \"elements\": []\n}";
+
+/// `/new`, a split point: writers only, and not on the way to the list.
+pub struct NewModelRoute(Session);
+
+impl LazyRoute for NewModelRoute {
+    fn data() -> Self {
+        NewModelRoute(expect_context())
+    }
+
+    async fn view(this: Self) -> AnyView {
+        new_model_view(this.0).await
+    }
+}
+
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn new_model_view(session: Session) -> AnyView {
+    view! { <NewModelPage session=session /> }.into_any()
+}
 
 #[component]
 pub fn NewModelPage(session: Session) -> impl IntoView {
@@ -19,7 +37,7 @@ pub fn NewModelPage(session: Session) -> impl IntoView {
 
 #[component]
 fn NewModel(session: Session) -> impl IntoView {
-    let loc = use_location();
+    let navigate = use_navigate();
     let stores = session.config().stores;
     let store_id = RwSignal::new(stores.first().map(|s| s.id.clone()).unwrap_or_default());
     let text = RwSignal::new(TEMPLATE.to_string());
@@ -42,13 +60,13 @@ fn NewModel(session: Session) -> impl IntoView {
         };
         busy.set(true);
         error.set(None);
+        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match store_api::create(session, &store, &doc).await {
-                Ok(created) => loc.navigate(&format!(
-                    "/models/{}/{}",
-                    encode(&store.id),
-                    encode(&created.id)
-                )),
+                Ok(created) => navigate(
+                    &format!("/models/{}/{}", encode(&store.id), encode(&created.id)),
+                    Default::default(),
+                ),
                 Err(e) => {
                     busy.set(false);
                     error.set(Some(explain(&e, Doing::Writing, Some(&store.name))));
@@ -59,7 +77,7 @@ fn NewModel(session: Session) -> impl IntoView {
 
     view! {
         <section class="card">
-            <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/">"Models"</a> " / new"</nav>
+            <nav class="breadcrumbs" aria-label="Breadcrumb"><A href="/">"Models"</A> " / new"</nav>
             <h1>"New model"</h1>
             {move || read_only.get().then(|| view! {
                 <div class="notice info" role="alert" id="read-only-notice">
@@ -89,7 +107,7 @@ fn NewModel(session: Session) -> impl IntoView {
                         disabled=move || read_only.get() || busy.get() || checked.with(|c| c.is_err())>
                         {move || if busy.get() { "Creating…" } else { "Create model" }}
                     </button>
-                    <a href="/">"Cancel"</a>
+                    <A href="/">"Cancel"</A>
                 </div>
             </form>
         </section>

@@ -1,9 +1,10 @@
 //! `/register`: create an account. The form checks the rules as the user types, so the server
 //! (which checks them again) rarely has to refuse.
 use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_navigate, LazyRoute};
 use sa_shared::{
     auth::Credentials,
-    web::{auth_api, lowercase, session::Session, url::use_location},
+    web::{auth_api, lowercase, session::Session},
 };
 
 use crate::components::{explain, Doing, ErrorNotice};
@@ -44,9 +45,27 @@ pub fn password_problem(password: &str, username: &str) -> Option<String> {
     None
 }
 
+/// `/register`, a split point: rare after the first visit, so not in the first download.
+pub struct RegisterRoute(Session);
+
+impl LazyRoute for RegisterRoute {
+    fn data() -> Self {
+        RegisterRoute(expect_context())
+    }
+
+    async fn view(this: Self) -> AnyView {
+        register_view(this.0).await
+    }
+}
+
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn register_view(session: Session) -> AnyView {
+    view! { <RegisterPage session=session /> }.into_any()
+}
+
 #[component]
 pub fn RegisterPage(session: Session) -> impl IntoView {
-    let loc = use_location();
+    let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -83,6 +102,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
         };
         busy.set(true);
         error.set(None);
+        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = match auth_api::register(session, &credentials).await {
                 Ok(()) => session.login(&credentials).await,
@@ -90,7 +110,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
             };
             busy.set(false);
             match result {
-                Ok(()) => loc.navigate("/?welcome=1"),
+                Ok(()) => navigate("/?welcome=1", Default::default()),
                 Err(e) if e.status == 409 => error.set(Some(format!(
                     "The username “{}” is taken. Choose another one.",
                     credentials.username
@@ -135,7 +155,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
                     {move || if busy.get() { "Creating…" } else { "Create account" }}
                 </button>
             </form>
-            <p class="aside">"Already have an account? " <a href="/login">"Sign in"</a></p>
+            <p class="aside">"Already have an account? " <A href="/login">"Sign in"</A></p>
         </section>
     }
 }

@@ -1,23 +1,14 @@
 //! `/`: the user's models across every configured store, most recently changed first.
 use futures::future::join_all;
 use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_query_map};
 use sa_shared::{
     config::StoreEntry,
     model::{human_size, ModelSummary},
-    web::{
-        http::ApiError,
-        loader::Loader,
-        lowercase,
-        session::Session,
-        store_api,
-        url::{encode, use_location},
-    },
+    web::{encode, http::ApiError, lowercase, session::Session, store_api},
 };
 
-use crate::{
-    app::mark,
-    components::{explain, relative_time, Doing, ErrorNotice, Loading, RequireUser},
-};
+use crate::components::{explain, mark, relative_time, Doing, ErrorNotice, Loading, RequireUser};
 
 /// The most models read per store for this page: enough to find one by typing part of its name,
 /// bounded so a huge store can't stall the page (the explorer pages through everything).
@@ -59,36 +50,37 @@ pub fn WorkspacePage(session: Session) -> impl IntoView {
 
 #[component]
 fn Workspace(session: Session) -> impl IntoView {
-    let loc = use_location();
-    let welcome = move || loc.query("welcome").is_some();
-    let deleted = move || loc.query("deleted");
+    let query = use_query_map();
+    let welcome = move || query.read().get_str("welcome").is_some();
+    let deleted = move || query.read().get("deleted");
     let stores = session.config().stores;
-    let data = Loader::new(move || {
+    let data = LocalResource::new(move || {
         let stores = stores.clone();
         async move { join_all(stores.into_iter().map(|s| load_store(session, s))).await }
     });
     let filter = RwSignal::new(String::new());
 
     view! {
-        {move || welcome().then(|| view! {
+        <Show when=welcome>
             <div class="notice ok" role="status">
                 "Your account is ready. You can read every model"
                 {move || if session.can_write() { " and create your own." } else { "; an admin grants the writer role for creating and editing." }}
             </div>
-        })}
+        </Show>
         {move || deleted().map(|name| view! { <div class="notice ok" role="status" id="deleted-notice">{format!("Deleted “{name}”.")}</div> })}
         <section class="card">
             <div class="section-head">
                 <h1>"Your models"</h1>
                 <div class="actions">
                     <button type="button" class="secondary" on:click=move |_| data.refetch()>"Refresh"</button>
-                    <a href="/new" class="button" id="new-model">"New model"</a>
+                    <A href="/new" {..} class="button" id="new-model">"New model"</A>
                 </div>
             </div>
-            {move || match data.get() {
-                None => view! { <Loading what="your models" /> }.into_any(),
-                Some(all) => view! { <ModelList session=session all=all filter=filter /> }.into_any(),
-            }}
+            <Suspense fallback=|| view! { <Loading what="your models" /> }>
+                {move || Suspend::new(async move {
+                    view! { <ModelList session=session all=data.await filter=filter /> }
+                })}
+            </Suspense>
         </section>
     }
 }
@@ -151,14 +143,15 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
                     </span>
                 </div>
                 <ul class="workspace-list" id="model-list">
-                    // Rows are updated in place as the filter changes (no keyed list: smaller wasm).
-                    {move || visible.get().into_iter().map(|(store, model)| view! { <ModelRow store=store model=model /> }).collect_view()}
+                    <For each=move || visible.get()
+                        key=|(store, model)| (store.id.clone(), model.id.clone(), model.updated.clone())
+                        children=|(store, model)| view! { <ModelRow store=store model=model /> } />
                 </ul>
-                {move || visible.with(|v| v.is_empty()).then(|| view! {
+                <Show when=move || visible.with(|v| v.is_empty())>
                     <p class="empty-state">"No model name contains “" {move || filter.get()} "”. "
                         <button type="button" class="link" on:click=move |_| filter.set(String::new())>"Clear the filter"</button>
                     </p>
-                })}
+                </Show>
             }.into_any()
         }}
     }
@@ -169,9 +162,9 @@ fn ModelRow(store: StoreEntry, model: ModelSummary) -> impl IntoView {
     let href = format!("/models/{}/{}", encode(&store.id), encode(&model.id));
     view! {
         <li class="workspace-row">
-            <a href=href class="workspace-link">
+            <A href={href} {..} class="workspace-link">
                 <span class="workspace-name">{model.name.clone()}</span>
-            </a>
+            </A>
             <span class=format!("badge store-{}", store.id)>{store.name.clone()}</span>
             <time datetime=model.updated.clone() title=model.updated.clone()>{relative_time(&model.updated)}</time>
             <span class="size">{human_size(model.size)}</span>
@@ -185,7 +178,7 @@ fn EmptyState(session: Session) -> impl IntoView {
         <div class="empty-state big" id="empty-models">
             <p class="empty-title">"No models yet."</p>
             {move || if session.can_write() {
-                view! { <p><a href="/new" class="button">"Create your first model"</a></p> }.into_any()
+                view! { <p><A href="/new" {..} class="button">"Create your first model"</A></p> }.into_any()
             } else {
                 view! { <p>"Your account can read models but not create them. Ask an admin to give you the writer role."</p> }.into_any()
             }}

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use sa_shared::web::{doc::Doc, store_api};
 
 use crate::{
-    components::model_view::Loaded,
+    components::editor::editor,
     dom::copy_text,
-    state::{Ctx, StoreSlot},
+    state::{Ctx, Loaded, StoreSlot},
 };
 
 /// The outcome of the last action, announced to screen readers.
@@ -243,46 +243,13 @@ pub fn Actions(
                 <button type="button" class="link" on:click=move |_| { editing.set(false); conflict.set(false); notice.set(Notice::None); reload.run(()) }>"Reload"</button>
             })}
         </p>
-        {move || editing.get().then(|| view! {
-            <Editor initial=pretty() save=save cancel=Callback::new(move |_| { editing.set(false); notice.set(Notice::None); }) busy=busy error=edit_error save_label="Save" />
-        })}
-    }
-}
-
-/// A JSON text editor that checks the text parses before handing it on.
-#[component]
-pub fn Editor(
-    initial: String,
-    save: Callback<Doc>,
-    cancel: Callback<()>,
-    busy: RwSignal<bool>,
-    #[prop(into)] error: Signal<Option<String>>,
-    save_label: &'static str,
-) -> impl IntoView {
-    let text = RwSignal::new(initial);
-    let parse_error = RwSignal::new(None::<String>);
-    let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        match Doc::parse_model(&text.get_untracked()) {
-            Ok(doc) => {
-                parse_error.set(None);
-                save.run(doc);
-            }
-            Err(e) => parse_error.set(Some(format!("{e} Fix it and save again."))),
-        }
-    };
-    view! {
-        <form class="editor" on:submit=submit>
-            <label for="model-json">"Document (JSON)"</label>
-            <textarea id="model-json" class="json-input" spellcheck="false" rows="16"
-                aria-invalid=move || parse_error.with(Option::is_some).to_string()
-                aria-describedby="editor-error"
-                prop:value=move || text.get() on:input=move |e| text.set(event_target_value(&e))></textarea>
-            <p id="editor-error" class="error" role="alert">{move || parse_error.get().or_else(|| error.get())}</p>
-            <div class="editor-buttons">
-                <button type="submit" class="save" disabled=move || busy.get()>{save_label}</button>
-                <button type="button" class="secondary" on:click=move |_| cancel.run(())>"Cancel"</button>
-            </div>
-        </form>
+        <Show when=move || editing.get()>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the editor…"</p> }>
+                {move || {
+                    let cancel = Callback::new(move |_| { editing.set(false); notice.set(Notice::None); });
+                    Suspend::new(editor(pretty(), save, cancel, busy, edit_error, "Save"))
+                }}
+            </Suspense>
+        </Show>
     }
 }

@@ -1,5 +1,6 @@
 //! The explorer's parts, one per file.
 pub mod actions;
+pub mod editor;
 pub mod model_list;
 pub mod model_view;
 pub mod tabs;

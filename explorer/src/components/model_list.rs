@@ -314,26 +314,28 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 }
                 on:keydown=on_list_key>
                 <div class="list-spacer" style:height=move || format!("{}px", items.with(Vec::len) * ROW_H)>
-                    // The ETag is part of the key, so a row whose model changed is drawn anew.
-                    {move || visible().into_iter().map(|(i, m)| {
-                            let id = m.id.clone();
-                            view! {
-                                <div role="option" class="ex-row" id=opt_id(i)
-                                    style:top=format!("{}px", i * ROW_H)
-                                    aria-selected=move || (active.get() == i).to_string()
-                                    aria-posinset=i + 1
-                                    aria-setsize=move || total.get().unwrap_or(0).to_string()
-                                    class:current=move || current.get().as_deref() == Some(id.as_str())
-                                    data-id=m.id.clone()
-                                    on:click=move |_| open(i)>
-                                    <span class="row-name">{m.name.clone()}</span>
-                                    <span class="row-meta">{short_time(&m.updated)}" · "{human_size(m.size)}</span>
-                                </div>
-                            }
-                        }).collect_view()}
+                    // Keyed on position and version, so a row whose model changed is drawn anew.
+                    <For each=visible key=|(i, m)| (*i, m.id.clone(), m.updated.clone()) children=move |(i, m)| {
+                        let id = m.id.clone();
+                        view! {
+                            <div role="option" class="ex-row" id=opt_id(i)
+                                style:top=format!("{}px", i * ROW_H)
+                                aria-selected=move || (active.get() == i).to_string()
+                                aria-posinset=i + 1
+                                aria-setsize=move || total.get().unwrap_or(0).to_string()
+                                class:current=move || current.get().as_deref() == Some(id.as_str())
+                                data-id=m.id.clone()
+                                on:click=move |_| open(i)>
+                                <span class="row-name">{m.name.clone()}</span>
+                                <span class="row-meta">{short_time(&m.updated)}" · "{human_size(m.size)}</span>
+                            </div>
+                        }
+                    } />
                 </div>
             </div>
-            {move || more_loading.get().then(|| view! { <p class="loading more" role="status">"Loading more…"</p> })}
+            <Show when=move || more_loading.get()>
+                <p class="loading more" role="status">"Loading more…"</p>
+            </Show>
         </div>
     }
 }

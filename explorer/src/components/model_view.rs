@@ -8,28 +8,21 @@ use sa_shared::{
     model::human_size,
     web::{
         doc::{Doc, Node, Shape},
-        http::ApiError,
         store_api,
     },
 };
 
 use crate::{
-    components::actions::{Actions, Editor},
-    state::{is_outage, Ctx, StoreSlot},
+    components::{actions::Actions, editor::editor},
+    state::{is_outage, Ctx, Loaded, StoreSlot},
 };
 
 /// Children shown per "show more" step.
 const CHUNK: usize = 200;
+/// What the new-model editor starts with.
+const NEW_MODEL: &str = "{\n  \"name\": \"Untitled\"\n}";
 /// Strings longer than this are cut until the user asks for all of it.
 const LONG_STRING: usize = 300;
-
-/// A loaded model: the document (shared by the tree's nodes) and its ETag.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Loaded {
-    pub doc: Doc,
-    pub etag: String,
-    pub size: usize,
-}
 
 /// The right-hand side: the new-model editor, the open model, or a hint.
 #[component]
@@ -54,7 +47,14 @@ pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
                     return view! { <Creator tab=tab.clone() /> }.into_any();
                 }
                 match model.get() {
-                    Some(id) => view! { <ModelView tab=tab.clone() id=id /> }.into_any(),
+                    Some(id) => {
+                        let tab = tab.clone();
+                        view! {
+                            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the model…"</p> }>
+                                {move || Suspend::new(model_view(tab.clone(), id.clone()))}
+                            </Suspense>
+                        }.into_any()
+                    }
                     None => view! {
                         <div class="empty-state pick-hint">
                             <p>{format!("Pick a model from {} to see it here.", store.with_value(|s| s.name.clone()))}</p>
@@ -67,90 +67,69 @@ pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum State {
-    Loading,
-    Failed(ApiError),
-    Ready,
+/// The open model, a split point (`split` feature): the tree and the model's actions come
+/// with the first model opened, not with the list.
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn model_view(tab: StoreSlot, id: String) -> AnyView {
+    view! { <ModelView tab=tab id=id /> }.into_any()
 }
 
 #[component]
 fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let store = tab.entry.clone();
-    let state = RwSignal::new(State::Loading);
+    let store = StoredValue::new(tab.entry.clone());
+    let tab = StoredValue::new(tab);
+    let id = StoredValue::new(id);
     let loaded = RwSignal::new(None::<Loaded>);
     let editing = RwSignal::new(false);
-    let reload = {
-        let store = store.clone();
-        let id = id.clone();
-        move || {
-            state.set(State::Loading);
-            let store = store.clone();
-            let id = id.clone();
-            leptos::task::spawn_local(async move {
-                let r = store_api::get(ctx.session, &store, &id).await;
-                ctx.observe(&store.id, r.as_ref().map(|_| ()));
-                match r {
-                    Ok(f) => {
-                        loaded.try_set(Some(Loaded {
-                            doc: f.doc,
-                            etag: f.etag,
-                            size: f.size,
-                        }));
-                        state.try_set(State::Ready);
-                    }
-                    Err(e) => {
-                        state.try_set(State::Failed(e));
-                    }
-                }
-            });
+    let doc = LocalResource::new(move || {
+        let (store, id) = (store.get_value(), id.get_value());
+        async move {
+            let r = store_api::get(ctx.session, &store, &id).await;
+            ctx.observe(&store.id, r.as_ref().map(|_| ()));
+            r
         }
-    };
-    reload();
-    let reload = Callback::new(move |_: ()| reload());
-    let back = {
-        let store_id = store.id.clone();
-        move |_| ctx.nav.go(&store_id, None)
-    };
-    let store_name = store.name.clone();
-    let id_shown = id.clone();
+    });
+    let reload = Callback::new(move |_: ()| doc.refetch());
+    let back = move |_| ctx.nav.go(&store.with_value(|s| s.id.clone()), None);
 
     view! {
         <article class="model-view" aria-labelledby="model-title">
             <button type="button" class="secondary back" on:click=back>"← Back to the list"</button>
-            {move || match state.get() {
-                State::Loading => view! { <p class="loading" role="status">"Loading the model…"</p> }.into_any(),
-                State::Failed(e) => {
-                    let msg = match e.status {
-                        404 => "This model does not exist (any more). It may have been moved or deleted.".to_string(),
-                        _ if is_outage(&e) => format!("{store_name} is unavailable right now; the model can't be loaded. Try again in a moment."),
-                        _ => format!("The model could not be loaded: {e}"),
-                    };
-                    view! {
-                        <div class="list-error" role="alert">
-                            <p>{msg}</p>
-                            <button type="button" class="secondary" on:click=move |_| reload.run(())>"Retry"</button>
-                        </div>
-                    }.into_any()
-                }
-                State::Ready => {
-                    let Some(l) = loaded.get() else { return ().into_any() };
-                    let name = l.doc.display_name(&id_shown);
-                    view! {
-                        <header class="model-header">
-                            <h2 id="model-title">{name}</h2>
-                            <p class="model-meta"><code>{id_shown.clone()}</code>" · "{human_size(l.size as u64)}</p>
-                        </header>
-                        <Actions tab=tab.clone() id=id_shown.clone() loaded=loaded editing=editing reload=reload />
-                        {move || if editing.get() {
-                            ().into_any()
-                        } else {
-                            view! { <JsonTree doc=l.doc.clone() /> }.into_any()
-                        }}
-                    }.into_any()
-                }
-            }}
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the model…"</p> }>
+                {move || Suspend::new(async move {
+                    match doc.await {
+                        Err(e) => {
+                            let msg = match e.status {
+                                404 => "This model does not exist (any more). It may have been moved or deleted.".to_string(),
+                                _ if is_outage(&e) => format!("{} is unavailable right now; the model can't be loaded. Try again in a moment.", store.with_value(|s| s.name.clone())),
+                                _ => format!("The model could not be loaded: {e}"),
+                            };
+                            view! {
+                                <div class="list-error" role="alert">
+                                    <p>{msg}</p>
+                                    <button type="button" class="secondary" on:click=move |_| reload.run(())>"Retry"</button>
+                                </div>
+                            }.into_any()
+                        }
+                        Ok(f) => {
+                            loaded.set(Some(Loaded { doc: f.doc, etag: f.etag, size: f.size }));
+                            view! {
+                                {move || loaded.get().map(|l| view! {
+                                    <header class="model-header">
+                                        <h2 id="model-title">{l.doc.display_name(&id.get_value())}</h2>
+                                        <p class="model-meta"><code>{id.get_value()}</code>" · "{human_size(l.size as u64)}</p>
+                                    </header>
+                                })}
+                                <Actions tab=tab.get_value() id=id.get_value() loaded=loaded editing=editing reload=reload />
+                                <Show when=move || !editing.get()>
+                                    {move || loaded.get().map(|l| view! { <JsonTree doc=l.doc /> })}
+                                </Show>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
         </article>
     }
 }
@@ -187,7 +166,9 @@ fn Creator(tab: StoreSlot) -> impl IntoView {
     view! {
         <article class="model-view" aria-labelledby="model-title">
             <header class="model-header"><h2 id="model-title">{title}</h2></header>
-            <Editor initial="{\n  \"name\": \"Untitled\"\n}".to_string() save=save cancel=cancel busy=busy error=error save_label="Create" />
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the editor…"</p> }>
+                {move || Suspend::new(editor(NEW_MODEL.to_string(), save, cancel, busy, error.into(), "Create"))}
+            </Suspense>
         </article>
     }
 }
@@ -230,10 +211,11 @@ fn node(value: Node, key: Option<String>, depth: usize) -> AnyView {
         };
     let open = RwSignal::new(depth == 0 || (depth == 1 && len <= 20));
     let shown = RwSignal::new(CHUNK.min(len));
-    let summary = if keys.is_some() {
-        format!("{len} keys")
-    } else {
-        format!("{len} items")
+    let summary = match (keys.is_some(), len) {
+        (true, 1) => "1 key".to_string(),
+        (true, _) => format!("{len} keys"),
+        (false, 1) => "1 item".to_string(),
+        (false, _) => format!("{len} items"),
     };
     let child = move |i: usize| match &keys {
         Some(keys) => node(value.member(&keys[i]), Some(keys[i].clone()), depth + 1),

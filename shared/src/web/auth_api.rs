@@ -1,7 +1,11 @@
 //! Typed calls to the auth host beyond the session itself: registration, the current user and
 //! user administration.
+use gloo_net::http::{Method, Request};
+use web_sys::RequestCredentials;
+
 use super::{
-    http::{self, ApiError, Method},
+    encode,
+    http::{self, ApiError},
     session::Session,
 };
 use crate::auth::{Credentials, RolesUpdate, UserView};
@@ -12,43 +16,34 @@ fn url(session: &Session, path: &str) -> String {
 
 /// `POST /api/register`. The new account starts without write access until an admin grants it.
 pub async fn register(session: Session, credentials: &Credentials) -> Result<(), ApiError> {
-    let body = super::json::to_json(credentials).map_err(ApiError::bad_answer)?;
-    let resp = http::fetch(
-        Method::POST,
-        &url(&session, "/api/register"),
-        &[],
-        Some(body),
-        None,
-        true,
-    )
-    .await?;
-    http::check(resp).await.map(|_| ())
+    let request = Request::post(&url(&session, "/api/register"))
+        .credentials(RequestCredentials::Include)
+        .json(credentials);
+    http::send(request).await.map(|_| ())
 }
 
 /// `GET /api/me`.
 pub async fn me(session: Session) -> Result<UserView, ApiError> {
-    let resp = http::send(session, Method::GET, &url(&session, "/api/me"), &[], None).await?;
+    let resp = session
+        .send(Method::GET, &url(&session, "/api/me"), |b| b.build())
+        .await?;
     http::json(resp).await
 }
 
 /// `GET /api/users` (admins).
 pub async fn users(session: Session) -> Result<Vec<UserView>, ApiError> {
-    let resp = http::send(
-        session,
-        Method::GET,
-        &url(&session, "/api/users"),
-        &[],
-        None,
-    )
-    .await?;
+    let resp = session
+        .send(Method::GET, &url(&session, "/api/users"), |b| b.build())
+        .await?;
     http::json(resp).await
 }
 
 /// `PUT /api/users/{id}/roles` (admins).
 pub async fn set_roles(session: Session, id: &str, roles: Vec<String>) -> Result<(), ApiError> {
-    let body = super::json::to_json(&RolesUpdate { roles }).map_err(ApiError::bad_answer)?;
     let path = format!("/api/users/{}/roles", encode(id));
-    http::send(session, Method::PUT, &url(&session, &path), &[], Some(body))
+    let update = RolesUpdate { roles };
+    session
+        .send(Method::PUT, &url(&session, &path), |b| b.json(&update))
         .await
         .map(|_| ())
 }
@@ -56,11 +51,8 @@ pub async fn set_roles(session: Session, id: &str, roles: Vec<String>) -> Result
 /// `DELETE /api/users/{id}` (admins).
 pub async fn delete_user(session: Session, id: &str) -> Result<(), ApiError> {
     let path = format!("/api/users/{}", encode(id));
-    http::send(session, Method::DELETE, &url(&session, &path), &[], None)
+    session
+        .send(Method::DELETE, &url(&session, &path), |b| b.build())
         .await
         .map(|_| ())
-}
-
-fn encode(s: &str) -> String {
-    js_sys::encode_uri_component(s).into()
 }

@@ -1,12 +1,11 @@
-//! Authorised `fetch` for the browser apps: one place that adds the bearer token, refreshes it
-//! once on a 401 and turns error bodies into [`ApiError`]s a person can act on.
+//! HTTP for the browser apps, on gloo-net: sending a request, and turning what comes back (or
+//! doesn't) into [`ApiError`]s a person can act on. The bearer token and the refresh on a 401
+//! are the session's part ([`super::session::Session::send`]).
 use std::fmt;
 
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestCredentials, RequestInit};
+pub use gloo_net::http::{Method, Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 
-use super::session::Session;
 use crate::error::ErrorBody;
 
 /// A failed call, ready to show: `status` is 0 when the server was never reached.
@@ -49,7 +48,7 @@ impl ApiError {
     pub async fn from_response(resp: Response) -> Self {
         let status = resp.status();
         let body = resp.text().await.unwrap_or_default();
-        match super::json::from_json::<ErrorBody>(&body) {
+        match serde_json::from_str::<ErrorBody>(&body) {
             Ok(b) => ApiError::new(status, b.error.code, b.error.message),
             Err(_) => ApiError::for_status(status),
         }
@@ -99,28 +98,15 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// Sends a request with the session's bearer token. On a 401 it refreshes the token once and
-/// retries; non-2xx answers (other than 304) become an [`ApiError`].
-pub async fn send(
-    session: Session,
-    method: Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<String>,
-) -> Result<Response, ApiError> {
-    let token = session.fresh_token().await;
-    let resp = fetch(method, url, headers, body.clone(), token.as_deref(), false).await?;
-    let resp = if resp.status() == 401 {
-        match session.refresh().await {
-            Ok(()) => {
-                let token = session.token();
-                fetch(method, url, headers, body, token.as_deref(), false).await?
-            }
-            Err(_) => resp,
-        }
-    } else {
-        resp
-    };
+/// Sends a request built with gloo-net. A request that never got an answer (offline, DNS,
+/// CORS) becomes [`ApiError::network`]; a non-2xx answer (other than 304) becomes the error its
+/// body describes.
+pub async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    let request = request.map_err(|e| ApiError::bad_answer(short(&e.to_string())))?;
+    let resp = request
+        .send()
+        .await
+        .map_err(|e| ApiError::network(short(&message(&e))))?;
     check(resp).await
 }
 
@@ -133,106 +119,20 @@ pub async fn check(resp: Response) -> Result<Response, ApiError> {
     }
 }
 
-/// The HTTP methods the apps use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    GET,
-    POST,
-    PUT,
-    DELETE,
-}
-
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::GET => "GET",
-            Method::POST => "POST",
-            Method::PUT => "PUT",
-            Method::DELETE => "DELETE",
-        }
-    }
-}
-
-/// An answer to a `fetch`: the browser's `Response`, read through the few calls the apps need.
-/// (The apps call `fetch` directly rather than through gloo-net, whose error type brought
-/// serde_json's and std's error texts into the wasm: docs/bench/explorer.md.)
-pub struct Response(web_sys::Response);
-
-impl Response {
-    pub fn status(&self) -> u16 {
-        self.0.status()
-    }
-
-    pub fn ok(&self) -> bool {
-        self.0.ok()
-    }
-
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.0.headers().get(name).ok().flatten()
-    }
-
-    /// The body as text.
-    pub async fn text(&self) -> Result<String, String> {
-        let promise = self.0.text().map_err(js_message)?;
-        let text = JsFuture::from(promise).await.map_err(js_message)?;
-        text.as_string()
-            .ok_or_else(|| "the body is not text".to_string())
-    }
-}
-
-/// What a JS exception says (`TypeError: Failed to fetch` → `Failed to fetch`).
-fn js_message(e: JsValue) -> String {
-    match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => err.message().into(),
-        None => e.as_string().unwrap_or_else(|| "unknown error".to_string()),
-    }
-}
-
-/// One `fetch`. `credentials` sends cookies cross-origin (only the auth host needs them).
-pub(crate) async fn fetch(
-    method: Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<String>,
-    token: Option<&str>,
-    credentials: bool,
-) -> Result<Response, ApiError> {
-    let init = RequestInit::new();
-    init.set_method(method.as_str());
-    if credentials {
-        init.set_credentials(RequestCredentials::Include);
-    }
-    let h = Headers::new().map_err(|e| ApiError::network(js_message(e)))?;
-    let set = |k: &str, v: &str| h.set(k, v).map_err(|e| ApiError::network(js_message(e)));
-    if let Some(t) = token {
-        set("Authorization", &format!("Bearer {t}"))?;
-    }
-    for (k, v) in headers {
-        set(k, v)?;
-    }
-    if let Some(b) = body {
-        if !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            set("Content-Type", "application/json")?;
-        }
-        init.set_body(&JsValue::from_str(&b));
-    }
-    init.set_headers(&h);
-    let answer = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|e| ApiError::network(short(&js_message(e))))?;
-    Ok(Response(answer.unchecked_into()))
-}
-
 /// Parses a JSON answer into a wire type.
-pub async fn json<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
-    let text = resp
-        .text()
+pub async fn json<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
+    resp.json()
         .await
-        .map_err(|e| ApiError::bad_answer(short(&e)))?;
-    super::json::from_json(&text).map_err(|e| ApiError::bad_answer(short(&e)))
+        .map_err(|e| ApiError::bad_answer(short(&message(&e))))
+}
+
+/// What went wrong, without the JS error's class name (`TypeError: Failed to fetch` →
+/// `Failed to fetch`).
+fn message(e: &gloo_net::Error) -> String {
+    match e {
+        gloo_net::Error::JsError(js) => js.message.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn short(s: &str) -> String {

@@ -9,7 +9,10 @@ use std::{future::Future, pin::Pin, time::Duration};
 use futures::future::{FutureExt, Shared};
 use leptos::prelude::*;
 
-use super::http::{self, ApiError, Method};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
+use web_sys::RequestCredentials;
+
+use super::http::{self, ApiError};
 use crate::{
     auth::{self, Credentials, Role, TokenResponse},
     config::RuntimeConfig,
@@ -106,7 +109,7 @@ impl Session {
     /// Reactive.
     pub fn is_admin(&self) -> bool {
         self.state.with(|s| {
-            matches!(s, SessionState::SignedIn { user } if user.roles.iter().any(|r| Role::parse(r) == Some(Role::Admin)))
+            matches!(s, SessionState::SignedIn { user } if Role::strongest(&user.roles) == Some(Role::Admin))
         })
     }
 
@@ -116,7 +119,7 @@ impl Session {
         self.last_error.get()
     }
 
-    /// The current access token (not reactive). Prefer [`http::send`], which also refreshes.
+    /// The current access token (not reactive). Prefer [`Session::send`], which also refreshes.
     pub fn token(&self) -> Option<String> {
         self.token
             .with_value(|t| t.as_ref().map(|t| t.value.clone()))
@@ -141,9 +144,7 @@ impl Session {
             "{}/api/login",
             self.config.with_value(|c| c.auth_url.clone())
         );
-        let body = super::json::to_json(credentials).map_err(ApiError::bad_answer)?;
-        let resp = http::fetch(Method::POST, &url, &[], Some(body), None, true).await?;
-        let resp = http::check(resp).await?;
+        let resp = http::send(with_cookie(Request::post(&url)).json(credentials)).await?;
         let token: TokenResponse = http::json(resp).await?;
         self.accept(token)
     }
@@ -155,9 +156,9 @@ impl Session {
             "{}/api/logout",
             self.config.with_value(|c| c.auth_url.clone())
         );
-        let token = self.token();
+        let request = bearer(with_cookie(Request::post(&url)), self.token().as_deref()).build();
         // Even when the auth host is unreachable, the user asked to be signed out here.
-        let _ = http::fetch(Method::POST, &url, &[], None, token.as_deref(), true).await;
+        let _ = http::send(request).await;
         self.clear();
         self.last_error.set(None);
         self.state.set(SessionState::SignedOut);
@@ -173,6 +174,31 @@ impl Session {
             let _ = self.refresh().await;
         }
         self.token()
+    }
+
+    /// Sends a request to a store or the auth host with the bearer token. On a 401 it refreshes
+    /// the token once and sends the request again, which is why it takes the request as a
+    /// recipe: `finish` completes the builder (headers, body) each time.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        finish: impl Fn(RequestBuilder) -> Result<Request, gloo_net::Error>,
+    ) -> Result<Response, ApiError> {
+        let token = self.fresh_token().await;
+        let build = |token: Option<&str>| {
+            finish(bearer(
+                RequestBuilder::new(url).method(method.clone()),
+                token,
+            ))
+        };
+        match http::send(build(token.as_deref())).await {
+            Err(e) if e.status == 401 => match self.refresh().await {
+                Ok(()) => http::send(build(self.token().as_deref())).await,
+                Err(_) => Err(e),
+            },
+            other => other,
+        }
     }
 
     /// Trades the refresh cookie for a new access token. Concurrent callers share one request.
@@ -202,8 +228,7 @@ impl Session {
             self.config.with_value(|c| c.auth_url.clone())
         );
         let result = async {
-            let resp = http::fetch(Method::POST, &url, &[], None, None, true).await?;
-            let resp = http::check(resp).await?;
+            let resp = http::send(with_cookie(Request::post(&url)).build()).await?;
             let token: TokenResponse = http::json(resp).await?;
             self.accept(token)
         }
@@ -274,6 +299,18 @@ impl Session {
     fn clear(&self) {
         self.cancel_timer();
         self.token.set_value(None);
+    }
+}
+
+/// Requests to the auth host carry its `__Host-sa_refresh` cookie across origins.
+fn with_cookie(builder: RequestBuilder) -> RequestBuilder {
+    builder.credentials(RequestCredentials::Include)
+}
+
+fn bearer(builder: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    match token {
+        Some(t) => builder.header("Authorization", &format!("Bearer {t}")),
+        None => builder,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Typed calls to one store instance (`{store.url}/api/…`) and to auth's share endpoint, on top
-//! of [`super::http::send`], which adds the bearer token and maps error bodies.
+//! Typed calls to one store instance (`{store.url}/api/…`) and to auth's share endpoint, through
+//! [`Session::send`], which adds the bearer token and refreshes it on a 401.
+use gloo_net::http::{Method, Response};
 
 use crate::{
     auth::{ShareRequest, ShareResponse},
@@ -9,7 +10,8 @@ use crate::{
 
 use super::{
     doc::Doc,
-    http::{json, send, ApiError, Method, Response},
+    encode,
+    http::{json, ApiError},
     session::Session,
 };
 
@@ -37,28 +39,17 @@ pub fn model_url(store: &StoreEntry, id: &str) -> String {
 
 /// `GET /api/info`.
 pub async fn info(session: Session, store: &StoreEntry) -> Result<StoreInfo, ApiError> {
-    let resp = send(
-        session,
-        Method::GET,
-        &format!("{}/api/info", store.url),
-        &[],
-        None,
-    )
-    .await?;
-    json(resp).await
+    let url = format!("{}/api/info", store.url);
+    json(session.send(Method::GET, &url, |b| b.build()).await?).await
 }
 
 /// `GET /readyz`: whether the instance reaches its backend. Unauthenticated by design.
 pub async fn ready(session: Session, store: &StoreEntry) -> Result<(), ApiError> {
-    send(
-        session,
-        Method::GET,
-        &format!("{}/readyz", store.url),
-        &[],
-        None,
-    )
-    .await
-    .map(|_| ())
+    let url = format!("{}/readyz", store.url);
+    session
+        .send(Method::GET, &url, |b| b.build())
+        .await
+        .map(|_| ())
 }
 
 /// One page of `GET /api/model?view=summary`. `after` is the cursor from the previous page,
@@ -70,24 +61,34 @@ pub async fn list(
     q: &str,
     limit: u32,
 ) -> Result<SummaryPage, ApiError> {
-    let mut url = format!("{}/api/model?view=summary&limit={limit}", store.url);
-    if let Some(a) = after {
-        url.push_str("&after=");
-        url.push_str(&encode(a));
-    }
+    let url = format!("{}/api/model", store.url);
+    let limit = limit.to_string();
     let q = q.trim();
-    if !q.is_empty() {
-        url.push_str("&q=");
-        url.push_str(&encode(q));
-    }
-    json(send(session, Method::GET, &url, &[], None).await?).await
+    let resp = session
+        .send(Method::GET, &url, |b| {
+            let mut params = vec![("view", "summary"), ("limit", limit.as_str())];
+            if let Some(a) = after {
+                params.push(("after", a));
+            }
+            if !q.is_empty() {
+                params.push(("q", q));
+            }
+            b.query(params).build()
+        })
+        .await?;
+    json(resp).await
 }
 
 /// `GET /api/model/{id}`.
 pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetched, ApiError> {
-    let resp = send(session, Method::GET, &model_url(store, id), &[], None).await?;
+    let resp = session
+        .send(Method::GET, &model_url(store, id), |b| b.build())
+        .await?;
     let etag = etag(&resp);
-    let text = resp.text().await.map_err(ApiError::bad_answer)?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ApiError::bad_answer(e.to_string()))?;
     let doc = Doc::parse(&text)
         .map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
     Ok(Fetched {
@@ -97,16 +98,16 @@ pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetch
     })
 }
 
-/// `POST /api/model`.
+/// `POST /api/model`. The document goes as the text the user wrote (or the store sent), byte for
+/// byte, not re-serialised.
 pub async fn create(session: Session, store: &StoreEntry, doc: &Doc) -> Result<Created, ApiError> {
-    let resp = send(
-        session,
-        Method::POST,
-        &format!("{}/api/model", store.url),
-        &[("Content-Type", "application/json")],
-        Some(doc.text().to_string()),
-    )
-    .await?;
+    let url = format!("{}/api/model", store.url);
+    let resp = session
+        .send(Method::POST, &url, |b| {
+            b.header("Content-Type", "application/json")
+                .body(doc.text().to_string())
+        })
+        .await?;
     let etag = etag(&resp);
     let c: ModelCreated = json(resp).await?;
     Ok(Created {
@@ -124,20 +125,20 @@ pub async fn put(
     doc: &Doc,
     if_match: &str,
 ) -> Result<String, ApiError> {
-    let resp = send(
-        session,
-        Method::PUT,
-        &model_url(store, id),
-        &[("Content-Type", "application/json"), ("If-Match", if_match)],
-        Some(doc.text().to_string()),
-    )
-    .await?;
+    let resp = session
+        .send(Method::PUT, &model_url(store, id), |b| {
+            b.header("Content-Type", "application/json")
+                .header("If-Match", if_match)
+                .body(doc.text().to_string())
+        })
+        .await?;
     Ok(etag(&resp))
 }
 
 /// `DELETE /api/model/{id}`.
 pub async fn delete(session: Session, store: &StoreEntry, id: &str) -> Result<(), ApiError> {
-    send(session, Method::DELETE, &model_url(store, id), &[], None)
+    session
+        .send(Method::DELETE, &model_url(store, id), |b| b.build())
         .await
         .map(|_| ())
 }
@@ -145,27 +146,17 @@ pub async fn delete(session: Session, store: &StoreEntry, id: &str) -> Result<()
 /// `POST {auth_url}/api/share`: a read-only link to one model that works without signing in.
 pub async fn share(session: Session, model_url: &str) -> Result<ShareResponse, ApiError> {
     let url = format!("{}/api/share", session.config().auth_url);
-    let body = super::json::to_json(&ShareRequest {
+    let request = ShareRequest {
         url: model_url.to_string(),
-    })
-    .unwrap_or_default();
+    };
     json(
-        send(
-            session,
-            Method::POST,
-            &url,
-            &[("Content-Type", "application/json")],
-            Some(body),
-        )
-        .await?,
+        session
+            .send(Method::POST, &url, |b| b.json(&request))
+            .await?,
     )
     .await
 }
 
 fn etag(resp: &Response) -> String {
-    resp.header("etag").unwrap_or_default()
-}
-
-fn encode(s: &str) -> String {
-    String::from(js_sys::encode_uri_component(s))
+    resp.headers().get("etag").unwrap_or_default()
 }
