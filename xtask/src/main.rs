@@ -6,6 +6,7 @@
 mod apps;
 mod compress;
 mod progress;
+mod split;
 mod tools;
 
 use std::{path::PathBuf, process::Command};
