@@ -143,7 +143,7 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App, dist: &Path) -> Result<()> 
     let source = root.join(app.html);
     let html = std::fs::read_to_string(&source)
         .with_context(|| format!("reading {}", source.display()))?;
-    let page = page_without_rust(&html, source.parent().unwrap_or(root))?;
+    let page = page_without_rust(&html, source.parent().unwrap_or(root), root, &page_dir)?;
     std::fs::write(page_dir.join("index.html"), page)?;
     std::fs::write(
         page_dir.join("Trunk.toml"),
@@ -199,9 +199,18 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App, dist: &Path) -> Result<()> 
     Ok(())
 }
 
-/// `html` without its `<link data-trunk rel="rust" …>`, with every other Trunk asset's `href`
-/// made absolute (the page is built from another folder).
-fn page_without_rust(html: &str, dir: &Path) -> Result<String> {
+/// `html` (from `dir`) without its `<link data-trunk rel="rust" …>`, with every other Trunk
+/// asset's `href` made relative to `page_dir`, where the page is built (both under `root`;
+/// Trunk reads an absolute href as relative too).
+fn page_without_rust(html: &str, dir: &Path, root: &Path, page_dir: &Path) -> Result<String> {
+    let root = root.canonicalize()?;
+    let up = "../".repeat(
+        page_dir
+            .strip_prefix(&root)
+            .context("the page folder is under the workspace")?
+            .components()
+            .count(),
+    );
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find("<link data-trunk") {
@@ -228,8 +237,12 @@ fn page_without_rust(html: &str, dir: &Path) -> Result<String> {
         let target = target
             .canonicalize()
             .with_context(|| format!("{} (in {})", target.display(), dir.display()))?;
+        let in_root = target
+            .strip_prefix(&root)
+            .context("a Trunk asset outside the workspace")?;
         out.push_str(&tag[..v]);
-        out.push_str(&target.to_string_lossy());
+        out.push_str(&up);
+        out.push_str(&in_root.to_string_lossy());
         out.push_str(&tag[close..]);
     }
     out.push_str(rest);

@@ -162,6 +162,10 @@ pub fn build(
         })?;
     }
 
+    // Without split points the glue never imports the loader: nothing to preload then.
+    let glue = fs::read_to_string(out.join(format!("{package}.js")))?;
+    let loader_used = has_loader && glue.contains(&format!("./{LOADER}"));
+
     let hash = tree_hash(&out)?;
     let folder = work.join(&hash);
     fs::rename(&out, &folder)?;
@@ -170,7 +174,7 @@ pub fn build(
         hash,
         js: format!("{package}.js"),
         wasm: format!("{package}_bg.wasm"),
-        loader: has_loader.then(|| LOADER.to_string()),
+        loader: loader_used.then(|| LOADER.to_string()),
     })
 }
 
