@@ -482,3 +482,84 @@ async fn bytes_per_first_view() {
     b.check_no_console_errors().await;
     b.close().await;
 }
+
+/// A chunk as `sa-server static` and the dev gateway send it: `application/wasm`, brotli
+/// (the `.br` sibling, byte for byte), cached for a year as immutable; `index.html` stays
+/// `no-cache`, so a deploy is seen at once and names the new folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_are_served_immutable_and_brotli_by_static_and_the_gateway() {
+    use sa_server::static_site::{router, Site};
+    use sa_shared::config::RuntimeConfig;
+
+    let client_dist = dist_dir().join("client");
+    let folder = build_folder(&client_dist);
+    let chunk = explorer_only_chunks(&folder)
+        .into_iter()
+        .find(|c| c.starts_with("split_explorer_"))
+        .expect("the explorer's chunk");
+    let path = format!("/{}/{chunk}", folder.file_name().unwrap().to_string_lossy());
+    let br = std::fs::read(folder.join(format!("{chunk}.br"))).expect("the chunk's .br sibling");
+
+    let stack = Stack::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(Site {
+        dir: client_dist.clone(),
+        config: RuntimeConfig::for_domain("http", "sa.localhost", Some(stack.addr.port())),
+    })
+    .expect("sa-server static for the client");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let http = stack.http();
+    for (server, base) in [
+        ("sa-server static", format!("http://{addr}")),
+        ("the dev gateway", stack.ctx.url("client").to_string()),
+    ] {
+        let res = http
+            .get(format!("{base}{path}"))
+            .header("accept-encoding", "gzip, deflate, br, zstd")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{server}: GET {path}: {e}"));
+        assert_eq!(res.status(), 200, "{server}: {path}");
+        let h = res.headers().clone();
+        let header = |n: &str| {
+            h.get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        assert_eq!(header("content-type"), "application/wasm", "{server}");
+        assert_eq!(header("content-encoding"), "br", "{server}");
+        assert_eq!(
+            header("cache-control"),
+            "public, max-age=31536000, immutable",
+            "{server}"
+        );
+        assert!(
+            header("content-security-policy").contains("'wasm-unsafe-eval'"),
+            "{server}: the CSP lets the page compile the chunk"
+        );
+        assert_eq!(
+            &res.bytes().await.unwrap()[..],
+            &br[..],
+            "{server}: the .br bytes"
+        );
+
+        let index = http
+            .get(format!("{base}/"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{server}: GET /: {e}"));
+        assert_eq!(
+            index
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-cache"),
+            "{server}: index.html is revalidated"
+        );
+    }
+}
