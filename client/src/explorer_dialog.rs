@@ -1,5 +1,10 @@
 //! The explorer as a modal pop-over: a `<dialog>` that traps focus, closes on Esc and gives
 //! focus back to what had it. Picking a model closes it and opens the model in the client.
+//!
+//! The whole explorer component is a lazy chunk of the split build (`split` feature, see
+//! xtask/src/split.rs): it is fetched at the first opening, not with the first page. A chunk
+//! that can't be fetched (offline, or sa was redeployed under an open tab) is answered by the
+//! reload banner of index.html; the rest of the client keeps running.
 use leptos::{ev, html, prelude::*};
 use leptos_router::hooks::use_navigate;
 use sa_shared::web::{encode, session::Session};
@@ -52,7 +57,18 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
                 <h2 id="explorer-dialog-title">"Explorer"</h2>
                 <button type="button" class="icon" id="close-explorer" aria-label="Close explorer" on:click=move |_| open.set(false)>"×"</button>
             </div>
-            {move || opened_once.get().then(|| view! { <sa_explorer::Explorer session=session on_pick=on_pick compact=true /> })}
+            {move || opened_once.get().then(|| view! {
+                <Suspense fallback=|| view! { <p class="loading" id="explorer-loading">"Loading the explorer…"</p> }>
+                    {Suspend::new(explorer_pop_over(session, on_pick))}
+                </Suspense>
+            })}
         </dialog>
     }
+}
+
+/// The explorer component, in its own chunk when split. The view is built here, inside the
+/// chunk, so none of the explorer's code stays in the main module.
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn explorer_pop_over(session: Session, on_pick: Callback<(String, String)>) -> AnyView {
+    view! { <sa_explorer::Explorer session=session on_pick=on_pick compact=true /> }.into_any()
 }

@@ -263,9 +263,11 @@ fn explorer_brotli_bytes() -> Option<u64> {
     let dir = dist_dir().join("explorer");
     let mut total = 0;
     let mut any = false;
-    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+    // The split build keeps the wasm, the JS and the chunks in a content-addressed subfolder;
+    // its manifest is for tools, not fetched by browsers.
+    for e in walkdir::WalkDir::new(&dir).into_iter().flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        if name.ends_with(".br") {
+        if name.ends_with(".br") && !name.starts_with("__wasm_split_manifest") {
             any = true;
             total += e.metadata().map(|m| m.len()).unwrap_or(0);
         }

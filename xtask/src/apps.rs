@@ -1,49 +1,53 @@
-//! Builds the client and the explorer with Trunk (release, offline) into `dist/`, then writes
-//! the precompressed siblings. An app whose inputs did not change is not rebuilt.
+//! Builds the client and the explorer into `dist/`: each app's wasm split into lazily loaded
+//! chunks in a content-addressed folder (split.rs), its CSS and HTML through Trunk (release,
+//! offline, without the Rust asset), an `index.html` that starts the split build, and the
+//! precompressed siblings. An app whose inputs and dist did not change is not rebuilt.
 use std::{
     hash::{DefaultHasher, Hash, Hasher},
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
 };
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::{
     compress::precompress_dir,
     progress::{note, step},
+    split,
     tools::Toolchain,
 };
 
 struct App {
     name: &'static str,
-    /// Directory Trunk runs in (holds its Trunk.toml).
-    trunk_dir: &'static str,
-    /// The index.html Trunk builds, relative to `trunk_dir`.
-    target: &'static str,
+    /// The crate, whose bin has the same name.
+    package: &'static str,
+    /// The page Trunk builds for `trunk serve`; the split build takes its head from it.
+    html: &'static str,
 }
 
 const APPS: &[App] = &[
     App {
         name: "client",
-        trunk_dir: ".",
-        target: "client/index.html",
+        package: "sa-client",
+        html: "client/index.html",
     },
     App {
         name: "explorer",
-        trunk_dir: "explorer",
-        target: "index.html",
+        package: "sa-explorer",
+        html: "explorer/index.html",
     },
 ];
 
 /// Inputs of both apps: the explorer is inside the client, and both use shared/ and style/.
+/// xtask itself is one: it is the build.
 const INPUTS: &[&str] = &[
     "client",
     "explorer",
     "shared",
     "style",
+    "xtask",
     "Cargo.toml",
     "Cargo.lock",
-    "Trunk.toml",
 ];
 
 /// How the apps' wasm is compiled, on top of the release profile (size first, STYLE.md).
@@ -58,7 +62,7 @@ const SIZE_RUSTFLAGS: &str =
     "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
 const BUILD_STD: &str = "std,panic_abort";
 /// Its own target dir, so `trunk serve` and `cargo check` (other flags) don't evict it.
-const WASM_TARGET_DIR: &str = "target/wasm-size";
+pub const WASM_TARGET_DIR: &str = "target/wasm-size";
 
 fn size_env(cmd: &mut Command, root: &Path) {
     cmd.env("RUSTC_BOOTSTRAP", "1")
@@ -71,21 +75,30 @@ fn size_env(cmd: &mut Command, root: &Path) {
 }
 
 pub fn build_all(root: &Path, tc: &Toolchain) -> Result<()> {
-    let stamp = fingerprint(root, tc)?;
+    let inputs = fingerprint(root, tc)?;
     let mut fetched = false;
     for app in APPS {
         let dist = root.join("dist").join(app.name);
         let stamp_file = root
             .join("target/xtask")
             .join(format!("{}.stamp", app.name));
-        if dist.join("index.html").is_file()
-            && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
-        {
-            note(&format!("{}: up to date in {}", app.name, dist.display()));
-            continue;
+        // The stamp names the inputs and the dist they gave. Both must still match: a dist that
+        // something else wrote into (an old `trunk serve`, a hand edit) is rebuilt, not served.
+        let stamp = std::fs::read_to_string(&stamp_file).unwrap_or_default();
+        let (built_from, built_dist) = stamp.split_once('\n').unwrap_or(("", ""));
+        if dist.join("index.html").is_file() && built_from == inputs {
+            if split::tree_hash(&dist).ok().as_deref() == Some(built_dist) {
+                note(&format!("{}: up to date in {}", app.name, dist.display()));
+                continue;
+            }
+            note(&format!(
+                "{}: {} changed since xtask built it: rebuilding",
+                app.name,
+                dist.display()
+            ));
         }
         if tc.build_std && !fetched {
-            // Trunk builds offline, so std's own dependencies must be in the cargo cache first.
+            // std's own dependencies must be in the cargo cache for the offline builds.
             step(
                 "fetching the crates std is built from (cargo fetch)",
                 || {
@@ -98,82 +111,178 @@ pub fn build_all(root: &Path, tc: &Toolchain) -> Result<()> {
             )?;
             fetched = true;
         }
-        step(
-            &format!(
-                "building the {} app (trunk build --release --offline)",
-                app.name
-            ),
-            || build_one(root, tc, app),
-        )?;
-        if let Some(terser) = &tc.terser {
-            step(
-                &format!("minifying dist/{}'s JS glue (terser)", app.name),
-                || minify_js(&dist, terser),
-            )?;
-        }
+        build_one(root, tc, app, &dist)?;
         step(
             &format!("precompressing dist/{} (.br, .gz)", app.name),
             || precompress_dir(&dist),
         )?;
         std::fs::create_dir_all(stamp_file.parent().unwrap_or(root))?;
-        std::fs::write(&stamp_file, &stamp)?;
+        std::fs::write(
+            &stamp_file,
+            format!("{inputs}\n{}", split::tree_hash(&dist)?),
+        )?;
     }
     Ok(())
 }
 
-fn build_one(root: &Path, tc: &Toolchain, app: &App) -> Result<()> {
-    let dir = root.join(app.trunk_dir);
-    let mut target = PathBuf::from(app.target);
-    if !tc.wasm_opt {
-        // Trunk has no switch to skip wasm-opt; the index.html attribute decides.
-        let html = std::fs::read_to_string(dir.join(app.target))?
-            .replace("data-wasm-opt=\"z\"", "data-wasm-opt=\"0\"");
-        target = target.with_file_name(".index-no-wasm-opt.html");
-        std::fs::write(dir.join(&target), html)?;
-    }
-    let dist = root.join("dist").join(app.name);
-    let mut cmd = tc.command("trunk");
-    cmd.current_dir(&dir)
-        .args(["build", "--release", "--offline"])
-        .arg("--dist")
-        .arg(&dist)
-        .arg(&target)
-        .env("TRUNK_SKIP_VERSION_CHECK", "true")
-        .env("NO_COLOR", "true");
-    if tc.build_std {
-        size_env(&mut cmd, root);
-    }
-    crate::run(&mut cmd).with_context(|| format!("building {}", app.name))
+fn build_one(root: &Path, tc: &Toolchain, app: &App, dist: &Path) -> Result<()> {
+    let work = root.join("target/xtask").join(app.name);
+    let built = split::build(root, tc, app.package, &work.join("wasm"), |cmd| {
+        if tc.build_std {
+            size_env(cmd, root);
+        } else {
+            cmd.env("CARGO_TARGET_DIR", root.join(WASM_TARGET_DIR));
+        }
+    })?;
+
+    // Trunk still builds the page and the CSS (minified, hashed, with SRI), from the app's
+    // index.html without its Rust asset, in a folder with no Cargo.toml (else Trunk would
+    // build the crate anyway). It empties `dist` first, which drops the previous build.
+    let page_dir = work.join("page");
+    std::fs::create_dir_all(&page_dir)?;
+    let source = root.join(app.html);
+    let html = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?;
+    let page = page_without_rust(&html, source.parent().unwrap_or(root), root, &page_dir)?;
+    std::fs::write(page_dir.join("index.html"), page)?;
+    std::fs::write(
+        page_dir.join("Trunk.toml"),
+        "[build]\noffline = true\nminify = \"on_release\"\n",
+    )?;
+    step(
+        &format!(
+            "{}: page and CSS (trunk build --release --offline)",
+            app.name
+        ),
+        || {
+            crate::run(
+                tc.command("trunk")
+                    .current_dir(&page_dir)
+                    .args(["build", "--release", "--offline", "--dist"])
+                    .arg(dist)
+                    .arg("index.html")
+                    .env("TRUNK_SKIP_VERSION_CHECK", "true")
+                    .env("NO_COLOR", "true"),
+            )
+            .with_context(|| format!("building {}'s page", app.name))
+        },
+    )?;
+
+    let served = dist.join(&built.hash);
+    std::fs::rename(&built.folder, &served)
+        .with_context(|| format!("moving the build into {}", served.display()))?;
+    let index_path = dist.join("index.html");
+    let index = std::fs::read_to_string(&index_path)?;
+    let start = start_tags(&served, &built)?;
+    let Some(at) = index.find("</head>") else {
+        bail!("{} has no </head>", index_path.display());
+    };
+    std::fs::write(
+        &index_path,
+        format!("{}{start}{}", &index[..at], &index[at..]),
+    )?;
+    note(&format!(
+        "{}: dist/{}/{}/ holds {} and {} chunk file(s)",
+        app.name,
+        app.name,
+        built.hash,
+        built.wasm,
+        std::fs::read_dir(&served)?
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.ends_with(".wasm") && !n.ends_with("_bg.wasm")
+            })
+            .count()
+    ));
+    Ok(())
 }
 
-/// Minifies wasm-bindgen's JS glue in `dist` (Trunk's own minifier leaves it as it is) and
-/// puts the new subresource-integrity digest in index.html, where Trunk wrote the old one.
-fn minify_js(dist: &Path, terser: &Path) -> Result<()> {
-    let index_path = dist.join("index.html");
-    let mut index = std::fs::read_to_string(&index_path)?;
-    for entry in std::fs::read_dir(dist)? {
-        let path = entry?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("js") {
+/// `html` (from `dir`) without its `<link data-trunk rel="rust" …>`, with every other Trunk
+/// asset's `href` made relative to `page_dir`, where the page is built (both under `root`;
+/// Trunk reads an absolute href as relative too).
+fn page_without_rust(html: &str, dir: &Path, root: &Path, page_dir: &Path) -> Result<String> {
+    let root = root.canonicalize()?;
+    let up = "../".repeat(
+        page_dir
+            .strip_prefix(&root)
+            .context("the page folder is under the workspace")?
+            .components()
+            .count(),
+    );
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<link data-trunk") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..]
+            .find('>')
+            .map(|e| i + e + 1)
+            .context("an unclosed <link data-trunk")?;
+        let tag = &rest[i..end];
+        rest = &rest[end..];
+        if tag.contains("rel=\"rust\"") {
             continue;
         }
-        let before = sri(&std::fs::read(&path)?);
-        crate::run(
-            Command::new(terser)
-                .arg(&path)
-                .args(["--module", "--compress", "--mangle", "-o"])
-                .arg(&path),
-        )?;
-        let after = sri(&std::fs::read(&path)?);
-        if index.contains(&before) {
-            index = index.replace(&before, &after);
-        }
+        let Some(h) = tag.find("href=\"") else {
+            out.push_str(tag);
+            continue;
+        };
+        let v = h + "href=\"".len();
+        let close = tag[v..]
+            .find('"')
+            .map(|c| v + c)
+            .context("an unclosed href")?;
+        let target = dir.join(&tag[v..close]);
+        let target = target
+            .canonicalize()
+            .with_context(|| format!("{} (in {})", target.display(), dir.display()))?;
+        let in_root = target
+            .strip_prefix(&root)
+            .context("a Trunk asset outside the workspace")?;
+        out.push_str(&tag[..v]);
+        out.push_str(&up);
+        out.push_str(&in_root.to_string_lossy());
+        out.push_str(&tag[close..]);
     }
-    std::fs::write(&index_path, index)?;
-    Ok(())
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The preloads and the start script for the split build in `served` (named `built.hash`).
+///
+/// As Trunk does: `modulepreload` with integrity for the JS modules (the glue's own import of
+/// the loader then takes the checked copy from the module map) and a `preload` with
+/// integrity for the main module; the chunks carry theirs in the loader (split.rs).
+fn start_tags(served: &Path, built: &split::Built) -> Result<String> {
+    let base = format!("/{}/", built.hash);
+    let integrity = |name: &str| -> Result<String> { Ok(sri(&std::fs::read(served.join(name))?)) };
+    let mut tags = format!(
+        "<link rel=\"modulepreload\" href=\"{base}{js}\" crossorigin=\"anonymous\" integrity=\"{}\">",
+        integrity(&built.js)?,
+        js = built.js
+    );
+    if let Some(loader) = &built.loader {
+        tags.push_str(&format!(
+            "<link rel=\"modulepreload\" href=\"{base}{loader}\" crossorigin=\"anonymous\" integrity=\"{}\">",
+            integrity(loader)?
+        ));
+    }
+    tags.push_str(&format!(
+        "<link rel=\"preload\" href=\"{base}{wasm}\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\">",
+        integrity(&built.wasm)?,
+        wasm = built.wasm
+    ));
+    tags.push_str(&format!(
+        "<script type=\"module\">import init from \"{base}{js}\";init({{module_or_path:\"{base}{wasm}\"}});</script>",
+        js = built.js,
+        wasm = built.wasm
+    ));
+    Ok(tags)
 }
 
 /// `sha384-…`, as in an `integrity` attribute.
-fn sri(bytes: &[u8]) -> String {
+pub fn sri(bytes: &[u8]) -> String {
     use base64::Engine;
     use sha2::Digest;
     format!(
@@ -188,6 +297,7 @@ fn fingerprint(root: &Path, tc: &Toolchain) -> Result<String> {
     tc.build_std.hash(&mut h);
     tc.terser.is_some().hash(&mut h);
     (SIZE_RUSTFLAGS, BUILD_STD).hash(&mut h);
+    crate::tools::locked_version(root, "wasm-bindgen")?.hash(&mut h);
     std::fs::read(root.join(".cargo/config.toml"))
         .ok()
         .hash(&mut h);

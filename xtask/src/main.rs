@@ -9,6 +9,7 @@ mod gates;
 mod kubectl;
 mod progress;
 mod services;
+mod split;
 mod target;
 mod tools;
 

@@ -15,7 +15,7 @@ use crate::progress::{note, step};
 
 /// The binaryen release whose wasm-opt is known to produce working Leptos builds.
 const BINARYEN_NPM: &str = "binaryen@132";
-/// Minifies wasm-bindgen's JS glue, which Trunk leaves as it is (apps.rs).
+/// Minifies the wasm-bindgen glue and the chunk loader (split.rs).
 const TERSER_NPM: &str = "terser@5.51.4";
 
 pub struct Toolchain {

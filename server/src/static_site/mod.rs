@@ -1,4 +1,4 @@
-//! `sa-server static`: serves one browser app (a Trunk build) and its `/config.json`.
+//! `sa-server static`: serves one browser app (a `cargo xtask build` dist) and its `/config.json`.
 //!
 //! One module per concern: [`assets`] (loading into memory), [`encoding`] (precompressed
 //! siblings), [`cache_policy`], [`fallback`] (SPA navigations), [`request_path`] (traversal),
@@ -40,7 +40,7 @@ pub struct Args {
     /// Which app this instance serves.
     #[arg(long, value_enum, env = "SA_APP")]
     pub app: App,
-    /// The Trunk build to serve (`dist/client` or `dist/explorer`).
+    /// The app build to serve (`dist/client` or `dist/explorer`, from `cargo xtask build`).
     #[arg(long, env = "SA_DIR")]
     pub dir: PathBuf,
     #[arg(long, env = "SA_LISTEN", default_value = "0.0.0.0:8080")]

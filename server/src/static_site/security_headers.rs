@@ -1,9 +1,12 @@
-//! Headers on every response: a CSP that lets the Trunk bootstrap run and nothing else,
+//! Headers on every response: a CSP that lets the app's bootstrap run and nothing else,
 //! `nosniff`, a referrer policy and no framing.
 //!
-//! Trunk 0.21 starts the app with an inline `<script type="module">` in `index.html`. Rather
+//! `index.html` starts the app with an inline `<script type="module">` (written by Trunk, or by
+//! `cargo xtask build` for the split build) and carries the inline reload-banner script. Rather
 //! than `'unsafe-inline'`, the CSP lists the SHA-256 of each inline script of the `index.html`
-//! that was loaded, so a rebuilt app is covered by a restart and injected markup is not.
+//! that was loaded, so a rebuilt app is covered by a restart and injected markup is not. The
+//! lazy chunks are fetched and compiled by the loader script from `'self'`, which
+//! `'wasm-unsafe-eval'` allows; nothing about them loosens the policy.
 use axum::http::{header, HeaderName, HeaderValue};
 use base64::Engine;
 use sa_shared::config::RuntimeConfig;

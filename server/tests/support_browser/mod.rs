@@ -745,3 +745,50 @@ impl Browser {
         );
     }
 }
+
+impl Stack {
+    /// [`Stack::start_with`], serving the app builds in `dist` instead of [`dist_dir`] (e.g. a
+    /// copy with a file taken out).
+    pub async fn start_on(dist: PathBuf, options: Options) -> Stack {
+        let data = tempfile::tempdir().expect("temp data dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the dev gateway");
+        let addr = listener.local_addr().unwrap();
+        let args = dev::Args {
+            listen: addr,
+            domain: "sa.localhost".into(),
+            dist,
+            data: data.path().to_path_buf(),
+            redis_url: options.redis_url,
+            database_url: options.database_url,
+            public_port: None,
+            layout: "standard".into(),
+        };
+        let ctx = dev::start(args, listener)
+            .await
+            .expect("start sa-server dev in-process");
+        let driver = Driver::spawn().await;
+        Stack {
+            ctx,
+            addr,
+            data,
+            driver,
+        }
+    }
+}
+
+impl Browser {
+    /// Runs one DevTools protocol command (e.g. `Network.clearBrowserCache`).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let call = Vendor {
+            method: http::Method::POST,
+            path: "goog/cdp/execute",
+            body: Some(json!({"cmd": cmd, "params": params})),
+        };
+        self.client
+            .issue_cmd(call)
+            .await
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
+    }
+}

@@ -1,0 +1,267 @@
+//! One app's wasm, split into a main module and lazily loaded chunks, in a content-addressed
+//! folder. These are the steps cargo-leptos runs for `--split` (Trunk 0.21 cannot split:
+//! its wasm-bindgen call can't take `--keep-lld-exports`); `../shared/TOOLCHAIN.md` lists them.
+//!
+//! 1. `cargo rustc --features split -- -Clink-arg=--emit-relocs`: the linker keeps the
+//!    relocations the splitter needs, and the flag reaches only the app's own link step, so
+//!    RUSTFLAGS, the dependencies and the rebuilt std stay as they are.
+//! 2. `wasm_split_cli_support::transform`: the main module, `split_*.wasm` / `chunk_*.wasm` and
+//!    the loader `__wasm_split.js`, which imports `initSync` from the glue.
+//! 3. wasm-bindgen on the main module, keeping the exports the chunks link against.
+//! 4. wasm-opt on every module, 5. terser on the JS.
+//! 6. The folder is named after a hash of everything in it; the loader and the glue refer to
+//!    their neighbours relatively (`./`, `import.meta.url`), so the folder moves as a whole.
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{anyhow, bail, Context, Result};
+use sha2::Digest;
+
+use crate::{progress::step, tools::Toolchain};
+
+/// The loader's file name, next to the glue in the output folder.
+pub const LOADER: &str = "__wasm_split.js";
+/// Which chunks each split point needs (split name → file stems), for tests and benchmarks.
+pub const MANIFEST: &str = "__wasm_split_manifest.json";
+
+/// What Trunk ran as `data-wasm-opt="z" data-wasm-opt-params="…"` before the split, with the
+/// wasm features rustc 1.95 emits for wasm32 named: the split chunks carry no
+/// `target_features` section for wasm-opt to read them from.
+const WASM_OPT_ARGS: &[&str] = &[
+    "-Oz",
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "-Oz",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// The built folder, before it is moved into the app's dist.
+pub struct Built {
+    pub folder: PathBuf,
+    /// 16 hex digits of SHA-256 over the folder's files: the folder's name when served.
+    pub hash: String,
+    /// The glue JS, main module and loader file names inside the folder.
+    pub js: String,
+    pub wasm: String,
+    pub loader: Option<String>,
+}
+
+/// Steps 1 to 6 for `package` (a crate whose bin has the same name), in `work`.
+pub fn build(
+    root: &Path,
+    tc: &Toolchain,
+    package: &str,
+    work: &Path,
+    cargo_env: impl Fn(&mut Command),
+) -> Result<Built> {
+    if work.exists() {
+        fs::remove_dir_all(work).with_context(|| format!("cleaning {}", work.display()))?;
+    }
+    let out = work.join("out");
+    fs::create_dir_all(&out)?;
+
+    step(
+        &format!("{package}: cargo rustc --release --features split (emit-relocs)"),
+        || {
+            let mut cmd = tc.command("cargo");
+            cmd.current_dir(root)
+                .args(["rustc", "--quiet", "-p", package, "--bin", package])
+                .args(["--target", "wasm32-unknown-unknown", "--release"])
+                .args(["--features", "split", "--", "-Clink-arg=--emit-relocs"]);
+            cargo_env(&mut cmd);
+            crate::run(&mut cmd)
+        },
+    )?;
+    let linked = root
+        .join(crate::apps::WASM_TARGET_DIR)
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{package}.wasm"));
+
+    let main = work.join("main.wasm");
+    let main_module = format!("./{package}.js");
+    let split = step(
+        &format!("{package}: splitting the wasm (wasm_split_cli_support)"),
+        || {
+            let input =
+                fs::read(&linked).with_context(|| format!("reading {}", linked.display()))?;
+            let mut opts = wasm_split_cli_support::Options::new(&input);
+            opts.output_dir = out.as_path();
+            opts.main_out_path = main.as_path();
+            opts.main_module = main_module.as_str();
+            opts.link_name = "./__wasm_split.js";
+            wasm_split_cli_support::transform(opts).map_err(|e| anyhow!("wasm-split: {e:?}"))
+        },
+    )?;
+    fs::write(
+        out.join(MANIFEST),
+        serde_json::to_string_pretty(&split.prefetch_map)?,
+    )?;
+
+    step(
+        &format!("{package}: wasm-bindgen --keep-lld-exports on the main module"),
+        || {
+            crate::run(
+                tc.command("wasm-bindgen")
+                    .args(["--target", "web", "--keep-lld-exports", "--no-demangle"])
+                    .args(["--no-typescript", "--out-name", package, "--out-dir"])
+                    .arg(&out)
+                    .arg(&main),
+            )
+        },
+    )?;
+
+    if tc.wasm_opt {
+        let wasm_opt = root.join(".tools/node_modules/.bin/wasm-opt");
+        let modules = files_with_ext(&out, "wasm")?;
+        step(
+            &format!(
+                "{package}: wasm-opt on the main module and {} chunk(s)",
+                modules.len().saturating_sub(1)
+            ),
+            || {
+                for m in &modules {
+                    crate::run(
+                        tc.command(wasm_opt.to_str().unwrap_or("wasm-opt"))
+                            .arg(m)
+                            .arg("-o")
+                            .arg(m)
+                            .args(WASM_OPT_ARGS),
+                    )
+                    .with_context(|| format!("wasm-opt {}", m.display()))?;
+                }
+                Ok(())
+            },
+        )?;
+    }
+
+    let loader = out.join(LOADER);
+    let has_loader = loader.is_file();
+    if has_loader {
+        pin_chunk_integrity(&loader)?;
+    }
+    if let Some(terser) = &tc.terser {
+        step(&format!("{package}: minifying the JS (terser)"), || {
+            for js in files_with_ext(&out, "js")? {
+                crate::run(
+                    Command::new(terser)
+                        .arg(&js)
+                        .args(["--module", "--compress", "--mangle", "-o"])
+                        .arg(&js),
+                )?;
+            }
+            Ok(())
+        })?;
+    }
+
+    // Without split points the glue never imports the loader: nothing to preload then.
+    let glue = fs::read_to_string(out.join(format!("{package}.js")))?;
+    let loader_used = has_loader && glue.contains(&format!("./{LOADER}"));
+
+    let hash = tree_hash(&out)?;
+    let folder = work.join(&hash);
+    fs::rename(&out, &folder)?;
+    Ok(Built {
+        folder,
+        hash,
+        js: format!("{package}.js"),
+        wasm: format!("{package}_bg.wasm"),
+        loader: loader_used.then(|| LOADER.to_string()),
+    })
+}
+
+/// Gives every chunk fetch in the loader the SHA-384 of the chunk it fetches.
+///
+/// The loader fetches with `fetch(new URL("./NAME.wasm", import.meta.url))`, which carries no
+/// integrity, and the chunks are fetched long after the page, so no `<link integrity>` can
+/// cover them. With `{integrity}` in the fetch, a chunk whose bytes changed fails to load
+/// (and shows the reload banner) instead of running; the loader itself is covered by the
+/// `modulepreload` integrity in index.html, so the chain stays closed.
+fn pin_chunk_integrity(loader: &Path) -> Result<()> {
+    let dir = loader.parent().unwrap_or(Path::new("."));
+    let mut js = fs::read_to_string(loader)?;
+    for chunk in files_with_ext(dir, "wasm")? {
+        let name = file_name(&chunk);
+        if name.ends_with("_bg.wasm") {
+            continue;
+        }
+        let call = format!("fetch(new URL(\"./{name}\", import.meta.url))");
+        if !js.contains(&call) {
+            bail!(
+                "{} does not fetch {name} as `{call}`: the wasm_split_cli_support loader changed, \
+                 so xtask/src/split.rs can't pin the chunk's integrity",
+                loader.display()
+            );
+        }
+        let pinned = format!(
+            "fetch(new URL(\"./{name}\", import.meta.url), {{ integrity: \"{}\" }})",
+            crate::apps::sri(&fs::read(&chunk)?)
+        );
+        js = js.replace(&call, &pinned);
+    }
+    fs::write(loader, js)?;
+    Ok(())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn files_with_ext(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()) == Some(ext))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// 16 hex digits of SHA-256 over every file under `dir` (relative path and bytes, in order).
+pub fn tree_hash(dir: &Path) -> Result<String> {
+    let mut h = sha2::Sha256::new();
+    for (rel, path) in walk(dir)? {
+        h.update(rel.as_bytes());
+        h.update([0]);
+        let bytes = fs::read(&path)?;
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    let digest = h.finalize();
+    Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Every file under `dir`, as (relative path with `/`, full path), sorted.
+fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((rel, p));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
