@@ -7,6 +7,8 @@ mod apps;
 mod compress;
 mod progress;
 mod services;
+#[cfg(test)]
+mod services_tests;
 mod tools;
 
 use std::{path::PathBuf, process::Command};
