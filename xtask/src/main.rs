@@ -9,6 +9,8 @@ mod gates;
 mod kubectl;
 mod progress;
 mod services;
+#[cfg(test)]
+mod services_tests;
 mod split;
 mod target;
 mod tools;
