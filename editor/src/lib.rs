@@ -2,9 +2,14 @@
 //!
 //! - [`merge`]: three-way merge of JSON documents, with conflicts and their resolution.
 //! - [`diff`]: a readable per-path diff with `+`/`−`/`~` markers.
+//! - [`tokens`]: a tokenizer for highlighting (broken JSON too) and the place of a parse error.
+//! - [`edit`]: Format, Tab/Shift-Tab indentation, and textarea (UTF-16) offsets.
 //!
-//! All of it is plain Rust and tested natively.
+//! All of that is plain Rust and tested natively. The `web` feature adds the Leptos
+//! component [`JsonEditor`] (wasm only).
 #![forbid(unsafe_code)]
 
 pub mod diff;
+pub mod edit;
 pub mod merge;
+pub mod tokens;
