@@ -11,5 +11,11 @@
 
 pub mod diff;
 pub mod edit;
+pub mod layer;
 pub mod merge;
 pub mod tokens;
+
+#[cfg(feature = "web")]
+mod component;
+#[cfg(feature = "web")]
+pub use component::JsonEditor;

@@ -196,6 +196,14 @@ pub fn check(text: &str) -> Result<Value, ParseError> {
     serde_json::from_str(text).map_err(|err| locate(text, &err))
 }
 
+/// Checks `text` without building a value, which is several times faster on a large
+/// document: what the editor runs as the user types.
+pub fn check_syntax(text: &str) -> Result<(), ParseError> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|err| locate(text, &err))
+}
+
 /// Turns serde_json's line and (byte) column into a place in `text`.
 pub fn locate(text: &str, err: &serde_json::Error) -> ParseError {
     let line = err.line().max(1);
@@ -346,6 +354,20 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn the_syntax_check_finds_the_same_errors_as_a_parse() {
+        for text in [
+            "{\n  \"a\": 1,\n  \"b\": x\n}",
+            "[1,\n2,",
+            "{\"a\": \"\\q\"}",
+            "[01]",
+            "[1] 2",
+            "{}",
+        ] {
+            assert_eq!(check_syntax(text).err(), check(text).err(), "{text}");
+        }
     }
 
     #[test]
