@@ -1,0 +1,21 @@
+//! sa's JSON editing parts, shared by the client and the explorer.
+//!
+//! - [`merge`]: three-way merge of JSON documents, with conflicts and their resolution.
+//! - [`diff`]: a readable per-path diff with `+`/`−`/`~` markers.
+//! - [`tokens`]: a tokenizer for highlighting (broken JSON too) and the place of a parse error.
+//! - [`edit`]: Format, Tab/Shift-Tab indentation, and textarea (UTF-16) offsets.
+//!
+//! All of that is plain Rust and tested natively. The `web` feature adds the Leptos
+//! component [`JsonEditor`] (wasm only).
+#![forbid(unsafe_code)]
+
+pub mod diff;
+pub mod edit;
+pub mod layer;
+pub mod merge;
+pub mod tokens;
+
+#[cfg(feature = "web")]
+mod component;
+#[cfg(feature = "web")]
+pub use component::JsonEditor;
