@@ -79,7 +79,12 @@ impl Stack {
     }
 
     pub async fn start_with(options: Options) -> Stack {
-        let dist = dist_dir();
+        Stack::start_on(dist_dir(), options).await
+    }
+
+    /// [`Stack::start_with`], serving the app builds in `dist` instead of [`dist_dir`] (e.g. a
+    /// copy with a file taken out).
+    pub async fn start_on(dist: PathBuf, options: Options) -> Stack {
         let data = tempfile::tempdir().expect("temp data dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -743,38 +748,6 @@ impl Browser {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
-    }
-}
-
-impl Stack {
-    /// [`Stack::start_with`], serving the app builds in `dist` instead of [`dist_dir`] (e.g. a
-    /// copy with a file taken out).
-    pub async fn start_on(dist: PathBuf, options: Options) -> Stack {
-        let data = tempfile::tempdir().expect("temp data dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the dev gateway");
-        let addr = listener.local_addr().unwrap();
-        let args = dev::Args {
-            listen: addr,
-            domain: "sa.localhost".into(),
-            dist,
-            data: data.path().to_path_buf(),
-            redis_url: options.redis_url,
-            database_url: options.database_url,
-            public_port: None,
-            layout: "standard".into(),
-        };
-        let ctx = dev::start(args, listener)
-            .await
-            .expect("start sa-server dev in-process");
-        let driver = Driver::spawn().await;
-        Stack {
-            ctx,
-            addr,
-            data,
-            driver,
-        }
     }
 }
 
