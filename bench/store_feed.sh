@@ -5,4 +5,4 @@
 # started by the harness on loopback. Usage: bench/store_feed.sh [--release]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test -p sa-server "$@" --test store_feed_bench -- --ignored --nocapture --test-threads 1 2>&1 | grep '^BENCH'
+cargo test -p sa-server "$@" --test store_feed_bench -- --ignored --nocapture --test-threads 1 2>&1 | grep -o 'BENCH .*'
