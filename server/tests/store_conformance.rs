@@ -1137,15 +1137,15 @@ async fn deleted_view(s: &Env) {
     assert!(row["size"].as_u64().unwrap() > 5);
     // Paged like the summary view, and searchable.
     let first = summary_view(s, "deleted", "limit=1").await;
-    assert_eq!(field(&first, "id"), [b.id.clone()]);
+    assert_eq!(field(&first, "id"), [b.id.as_str()]);
     let next = first["next"].as_str().unwrap();
     let second = summary_view(s, "deleted", &format!("limit=1&after={next}")).await;
-    assert_eq!(field(&second, "id"), [a.id.clone()]);
+    assert_eq!(field(&second, "id"), [a.id.as_str()]);
     assert_eq!(second["next"], Value::Null);
     let found = summary_view(s, "deleted", "q=TWO").await;
-    assert_eq!(field(&found, "id"), [b.id.clone()]);
+    assert_eq!(field(&found, "id"), [b.id.as_str()]);
     let live = summary_view(s, "summary", "limit=1000").await;
-    assert_eq!(field(&live, "id"), [kept.id.clone()]);
+    assert_eq!(field(&live, "id"), [kept.id.as_str()]);
 }
 
 async fn history_bad_inputs(s: &Env) {

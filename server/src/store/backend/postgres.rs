@@ -83,16 +83,36 @@ impl PostgresBackend {
 
     /// The version and the change event of a write, inside its transaction. The cursor is
     /// taken under an advisory lock held until commit, so cursors commit in their order and a
-    /// reader that has seen cursor N has seen everything below it. The lock is taken last, after
-    /// the model's row, to keep the one-at-a-time part short.
+    /// reader that has seen cursor N has seen everything below it. Only the lock and one
+    /// statement run while it is held: the version trim comes before it.
     async fn record(&self, tx: &mut PgConnection, r: Record<'_>) -> sqlx::Result<i64> {
+        let keep = self.retention.versions as i64;
+        if keep > 0 {
+            // Room for the version about to be added.
+            sqlx::query(
+                "DELETE FROM sa_versions WHERE model = $1 AND cursor <= \
+                 (SELECT cursor FROM sa_versions WHERE model = $1 ORDER BY cursor DESC OFFSET $2 LIMIT 1)",
+            )
+            .bind(r.id)
+            .bind(keep - 1)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(FEED_LOCK)
             .execute(&mut *tx)
             .await?;
-        let cursor: i64 = sqlx::query_scalar(
-            "INSERT INTO sa_changes (cursor, model, etag, op, by_sub, by_name, updated) \
-             VALUES (nextval('sa_change_cursor'), $1, $2, $3, $4, $5, $6) RETURNING cursor",
+        // One statement: the change row, the version, the feed's trim and the notification.
+        sqlx::query_scalar(
+            "WITH c AS (INSERT INTO sa_changes (cursor, model, etag, op, by_sub, by_name, updated) \
+               VALUES (nextval('sa_change_cursor'), $1, $2, $3, $4, $5, $6) RETURNING cursor), \
+             v AS (INSERT INTO sa_versions (model, cursor, etag, op, by_sub, by_name, size, updated, doc) \
+               SELECT $1, cursor, $2, $3, $4, $5, $7, $6, $8::jsonb FROM c WHERE $9), \
+             gone AS (DELETE FROM sa_changes WHERE cursor <= (SELECT cursor FROM c) - $10 RETURNING cursor), \
+             f AS (UPDATE sa_changes_floor SET floor = greatest(floor, (SELECT max(cursor) FROM gone)) \
+               WHERE EXISTS (SELECT 1 FROM gone)), \
+             n AS (SELECT pg_notify($11, cursor::text) FROM c) \
+             SELECT c.cursor FROM c, n",
         )
         .bind(r.id)
         .bind(r.etag)
@@ -100,47 +120,13 @@ impl PostgresBackend {
         .bind(&r.by.sub)
         .bind(&r.by.name)
         .bind(r.updated)
+        .bind(r.size)
+        .bind(r.doc)
+        .bind(keep > 0)
+        .bind(self.retention.changes.max(1) as i64)
+        .bind(CHANNEL)
         .fetch_one(&mut *tx)
-        .await?;
-        if self.retention.versions > 0 {
-            sqlx::query(
-                "INSERT INTO sa_versions (model, cursor, etag, op, by_sub, by_name, size, updated, doc) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
-            )
-            .bind(r.id)
-            .bind(cursor)
-            .bind(r.etag)
-            .bind(r.op.as_str())
-            .bind(&r.by.sub)
-            .bind(&r.by.name)
-            .bind(r.size)
-            .bind(r.updated)
-            .bind(r.doc)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "DELETE FROM sa_versions WHERE model = $1 AND cursor <= \
-                 (SELECT cursor FROM sa_versions WHERE model = $1 ORDER BY cursor DESC OFFSET $2 LIMIT 1)",
-            )
-            .bind(r.id)
-            .bind(self.retention.versions as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "WITH gone AS (DELETE FROM sa_changes WHERE cursor <= $1 RETURNING cursor) \
-             UPDATE sa_changes_floor SET floor = greatest(floor, (SELECT max(cursor) FROM gone)) \
-             WHERE EXISTS (SELECT 1 FROM gone)",
-        )
-        .bind(cursor - self.retention.changes.max(1) as i64)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(cursor.to_string())
-            .execute(&mut *tx)
-            .await?;
-        Ok(cursor)
+        .await
     }
 
     fn cutoff(&self) -> OffsetDateTime {

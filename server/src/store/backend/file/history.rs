@@ -427,7 +427,7 @@ impl FileHistory {
                 })
             })
             .collect();
-        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        rows.sort_by_key(|m| std::cmp::Reverse(m.id));
         let total = rows.len() as u64;
         let items = rows
             .into_iter()
