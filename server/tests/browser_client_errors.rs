@@ -86,7 +86,14 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
     })
     .await;
     b.expect_network_error(&format!("/redis/api/model/{redis_id} - Failed to load resource: the server responded with a status of 404"));
-    b.click_text("button", "Try again").await;
+    // The store may take a moment to reconnect: the user tries again until it answers.
+    b.wait_js(
+        "Try again reaches Redis once it is back",
+        "(() => { if (document.body.innerText.includes('does not exist')) return true; \
+         const retry = [...document.querySelectorAll('button')].find(b => b.textContent.includes('Try again')); \
+         if (retry) retry.click(); return false; })()",
+    )
+    .await;
     b.check_text(".notice.error", "does not exist").await;
     b.goto(&stack.url("client", "/")).await;
     b.check_text("#model-list", "Boiler").await;
