@@ -286,11 +286,11 @@ fn tree_digest(dir: &Path) -> String {
     format!("{:x}", h.finalize())
 }
 
-/// `trunk serve` for the client: a debug, unsplit build that serves the sign-in page from its
-/// own folder (`target/trunk/client`), with dist/ byte for byte as it was. It compiles the
-/// client in debug mode, so it may take minutes; the wait for it is bounded.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn trunk_serve_builds_unsplit_elsewhere_and_leaves_dist_alone() {
+/// `trunk serve` in `dir` (where the app's Trunk.toml is): a debug, unsplit build, served from
+/// its own folder (`target/trunk/<app>`), whose `page` shows `ready` in a browser, with dist/
+/// byte for byte as it was. It compiles the app in debug mode, so the first run takes minutes;
+/// the wait for it is bounded.
+async fn trunk_serve(dir: &str, app: &str, page: &str, ready: &str) {
     let root = workspace_root();
     let dist = root.join("dist");
     let before = tree_digest(&dist);
@@ -302,7 +302,7 @@ async fn trunk_serve_builds_unsplit_elsewhere_and_leaves_dist_alone() {
     .unwrap();
     let log = tempfile::NamedTempFile::new().expect("a log file");
     let mut trunk = Command::new("trunk")
-        .current_dir(&root)
+        .current_dir(root.join(dir))
         .args(["serve", "--offline", "--no-autoreload", "--port"])
         .arg(port.to_string())
         .env("PATH", path)
@@ -323,7 +323,7 @@ async fn trunk_serve_builds_unsplit_elsewhere_and_leaves_dist_alone() {
         .unwrap();
     let url = format!("http://127.0.0.1:{port}/");
     let deadline = Instant::now() + Duration::from_secs(20 * 60);
-    let page = loop {
+    let served = loop {
         if let Ok(res) = http.get(&url).send().await {
             let text = res.text().await.unwrap_or_default();
             if text.contains("_bg.wasm") {
@@ -339,37 +339,50 @@ async fn trunk_serve_builds_unsplit_elsewhere_and_leaves_dist_alone() {
         if Instant::now() > deadline {
             let _ = trunk.kill();
             panic!(
-                "trunk serve did not serve the client within 20 min:\n{}",
+                "trunk serve did not serve the {app} within 20 min:\n{}",
                 std::fs::read_to_string(log.path()).unwrap_or_default()
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(
-        !page.contains("__wasm_split"),
+        !served.contains("__wasm_split"),
         "trunk serve builds without the split feature"
     );
 
-    // The page starts in a browser (no /config.json under trunk serve: the client falls back
-    // to the local dev backend, which is not running here, and still shows the sign-in form).
+    // The page starts in a browser (no /config.json under trunk serve: the app falls back to
+    // the local dev backend, which is not running here, and still renders).
     let stack = Stack::start().await;
     let b = stack.browser(DESKTOP).await;
-    b.goto(&format!("http://client.sa.localhost:{port}/login"))
+    b.goto(&format!("http://{app}.sa.localhost:{port}{page}"))
         .await;
-    b.find("#login-form").await;
+    b.find(ready).await;
     b.close().await;
 
     let _ = trunk.kill();
     let _ = trunk.wait();
     assert!(
-        root.join("target/trunk/client/index.html").is_file(),
-        "trunk serve writes into target/trunk/client"
+        root.join("target/trunk")
+            .join(app)
+            .join("index.html")
+            .is_file(),
+        "trunk serve writes into target/trunk/{app}"
     );
     assert_eq!(
         tree_digest(&dist),
         before,
         "trunk serve changed dist/ (it must write into target/trunk/ only)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trunk_serve_builds_the_client_unsplit_elsewhere_and_leaves_dist_alone() {
+    trunk_serve(".", "client", "/login", "#login-form").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trunk_serve_builds_the_explorer_unsplit_elsewhere_and_leaves_dist_alone() {
+    trunk_serve("explorer", "explorer", "/", ".explorer").await;
 }
 
 /// What one first view transferred: the navigation and every HTML, JS, CSS and wasm
