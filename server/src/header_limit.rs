@@ -23,13 +23,13 @@ pub fn header_bytes(req: &Request) -> usize {
 pub async fn check(req: Request, next: Next) -> Response {
     let size = header_bytes(&req);
     if size > MAX_HEADER_BYTES {
-        return crate::serve::json_error(
+        return axum::response::IntoResponse::into_response(crate::error::ApiError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers_too_large",
             format!(
                 "the request's headers are {size} bytes in all; the limit is {MAX_HEADER_BYTES}: send a shorter token or fewer cookies"
             ),
-        );
+        ));
     }
     next.run(req).await
 }

@@ -68,17 +68,3 @@ pub async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutdown signal received, finishing in-flight requests");
 }
-
-/// A JSON error response in the design's contract.
-pub fn json_error(
-    status: http::StatusCode,
-    code: &str,
-    message: impl Into<String>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (
-        status,
-        axum::Json(sa_shared::error::ErrorBody::new(code, message)),
-    )
-        .into_response()
-}

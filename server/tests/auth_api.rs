@@ -931,7 +931,6 @@ async fn dev_router_creates_the_admin_once_and_serves_the_auth_api() {
     };
     let router = sa_server::auth::dev_router(&ctx)
         .await
-        .unwrap()
         .expect("auth is built");
     assert_eq!(admins(), ["admin"]);
     drop(sa_server::auth::dev_router(&ctx).await.unwrap());

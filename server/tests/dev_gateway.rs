@@ -1,5 +1,6 @@
 //! `sa-server dev` as the local gateway: routing by Host (port ignored), the index page on the
 //! bare host, JSON 404s for unknown hosts, and `--domain`.
+use sa_shared::config::Layout;
 use std::path::Path;
 
 use sa_server::dev;
@@ -25,10 +26,10 @@ struct Gateway {
 
 impl Gateway {
     async fn start(domain: &str) -> Gateway {
-        Self::start_with(domain, "standard").await
+        Self::start_with(domain, Layout::Standard).await
     }
 
-    async fn start_with(domain: &str, layout: &str) -> Gateway {
+    async fn start_with(domain: &str, layout: Layout) -> Gateway {
         let tmp = tempfile::tempdir().unwrap();
         fake_dist(&tmp.path().join("dist"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -41,7 +42,7 @@ impl Gateway {
             redis_url: None,
             database_url: None,
             public_port: None,
-            layout: layout.into(),
+            layout,
             canary_weight: 0,
         };
         dev::start(args, listener)
@@ -148,7 +149,7 @@ async fn store_host_rejects_paths_outside_the_route_table() {
     let (status, _, body) = gw.get("store.sa.localhost", "/elsewhere").await;
     assert_eq!(status, 404);
     let e: sa_shared::error::ErrorBody = serde_json::from_str(&body).unwrap();
-    assert_eq!(e.error.code, "no_route");
+    assert_eq!(e.error.code, "not_found");
 }
 
 #[tokio::test]
@@ -163,7 +164,7 @@ async fn domain_flag_moves_every_host() {
 
 #[tokio::test]
 async fn layout_flag_reaches_config_json() {
-    let gw = Gateway::start_with("sa.localhost", "compact").await;
+    let gw = Gateway::start_with("sa.localhost", Layout::Compact).await;
     let (_, _, body) = gw.get("client.sa.localhost", "/config.json").await;
     let c: sa_shared::config::RuntimeConfig = serde_json::from_str(&body).unwrap();
     assert_eq!(c.layout, sa_shared::config::Layout::Compact);

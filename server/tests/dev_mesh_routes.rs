@@ -83,7 +83,7 @@ impl Stack {
             redis_url: Some(redis.url()),
             database_url: Some(database_url),
             public_port: None,
-            layout: "standard".into(),
+            layout: sa_shared::config::Layout::Standard,
             canary_weight,
         };
         dev::start(args, listener)
@@ -451,7 +451,7 @@ async fn delay_holds_two_seconds_on_a_paused_clock() {
         redis_url: None,
         database_url: None,
         public_port: None,
-        layout: "standard".into(),
+        layout: sa_shared::config::Layout::Standard,
         canary_weight: 0,
     };
     let ctx = dev::context(&args, listen);

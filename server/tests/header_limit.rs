@@ -115,7 +115,7 @@ async fn dev_gateway_answers_431_over_16_kib_of_headers() {
         redis_url: None,
         database_url: None,
         public_port: None,
-        layout: "standard".into(),
+        layout: sa_shared::config::Layout::Standard,
         canary_weight: 0,
     };
     sa_server::dev::start(args, listener)

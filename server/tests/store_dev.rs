@@ -28,7 +28,7 @@ async fn dev_gateway_mounts_the_stores() {
         redis_url: Some(redis.url()),
         database_url: None,
         public_port: None,
-        layout: "standard".into(),
+        layout: sa_shared::config::Layout::Standard,
         canary_weight: 0,
     };
     sa_server::dev::start(args, listener)

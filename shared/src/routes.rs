@@ -270,7 +270,7 @@ pub struct ClientRule {
     /// The DestinationRule subset of Service `client`.
     pub subset: &'static str,
     /// The layout that subset's `/config.json` says.
-    pub layout: &'static str,
+    pub layout: crate::config::Layout,
 }
 
 pub const CLIENT_RULES: &[ClientRule] = &[
@@ -278,13 +278,13 @@ pub const CLIENT_RULES: &[ClientRule] = &[
         name: "mobile",
         user_agent: Some(MOBILE_USER_AGENT),
         subset: "mobile",
-        layout: "compact",
+        layout: crate::config::Layout::Compact,
     },
     ClientRule {
         name: "standard",
         user_agent: None,
         subset: "standard",
-        layout: "standard",
+        layout: crate::config::Layout::Standard,
     },
 ];
 

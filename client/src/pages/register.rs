@@ -3,46 +3,22 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate, LazyRoute};
 use sa_shared::{
+    account::{self, MIN_PASSWORD_CHARS},
     auth::Credentials,
-    web::{auth_api, lowercase, session::Session},
+    web::{auth_api, session::Session},
 };
 
 use crate::components::{explain, Doing, ErrorNotice};
 
-/// The auth service's rule (it checks again).
-pub const MIN_PASSWORD: usize = 10;
-
-pub fn username_problem(name: &str) -> Option<String> {
-    let name = name.trim();
-    if name.chars().count() < 3 {
-        return Some("At least 3 characters.".into());
-    }
-    if name.chars().count() > 32 {
-        return Some("At most 32 characters.".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Some("Only letters, digits, dots, dashes and underscores.".into());
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Some("Start with a letter or a digit.".into());
-    }
-    None
+/// The rules live once in `sa_shared::account`, and auth checks them again.
+fn username_problem(name: &str) -> Option<String> {
+    account::canonical_username(name)
+        .err()
+        .map(|p| p.to_string())
 }
 
-pub fn password_problem(password: &str, username: &str) -> Option<String> {
-    if password.chars().count() < MIN_PASSWORD {
-        return Some(format!(
-            "At least {MIN_PASSWORD} characters ({} so far).",
-            password.chars().count()
-        ));
-    }
-    if !username.trim().is_empty() && lowercase(password).contains(&lowercase(username.trim())) {
-        return Some("Must not contain your username.".into());
-    }
-    None
+fn password_problem(password: &str, username: &str) -> Option<String> {
+    account::password_problem(password, username).map(|p| p.to_string())
 }
 
 /// `/register`, a split point: rare after the first visit, so not in the first download.
@@ -135,7 +111,7 @@ pub fn RegisterPage(session: Session) -> impl IntoView {
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </Field>
                 <Field id="register-password" label="Password" problem=Signal::derive(shown(1, pass_problem))
-                    hint=format!("At least {MIN_PASSWORD} characters, not containing your username.")>
+                    hint=format!("At least {MIN_PASSWORD_CHARS} characters, not containing your username.")>
                     <input id="register-password" name="password" type="password" autocomplete="new-password" required
                         aria-describedby="register-password-help"
                         aria-invalid=move || shown(1, pass_problem)().is_some().to_string()

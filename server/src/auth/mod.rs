@@ -339,7 +339,7 @@ pub(crate) async fn add_user(
 
 /// The auth router that `sa-server dev` mounts on `auth.D`. At the first start it creates the
 /// user `admin` and prints its password once.
-pub async fn dev_router(ctx: &crate::dev::DevContext) -> anyhow::Result<Option<Router>> {
+pub async fn dev_router(ctx: &crate::dev::DevContext) -> anyhow::Result<Router> {
     let mut config = Config::new(
         ctx.data_dir.join("auth"),
         ctx.url("auth"),
@@ -375,5 +375,5 @@ pub async fn dev_router(ctx: &crate::dev::DevContext) -> anyhow::Result<Option<R
         );
     }
     spawn_maintenance(&state);
-    Ok(Some(routes::router(state)))
+    Ok(routes::router(state))
 }

@@ -22,8 +22,8 @@ pub struct ConfigArgs {
     #[arg(long, env = "SA_PUBLIC_PORT")]
     pub public_port: Option<u16>,
     /// `standard`, or `compact` for the phone layout.
-    #[arg(long, env = "SA_LAYOUT", default_value = "standard")]
-    pub layout: String,
+    #[arg(long, env = "SA_LAYOUT", value_enum, default_value_t = Layout::Standard)]
+    pub layout: Layout,
     /// Store ids to offer (default: all of `file,redis,sql`).
     #[arg(long, env = "SA_STORES", value_delimiter = ',')]
     pub stores: Vec<String>,
@@ -36,18 +36,9 @@ impl ConfigArgs {
             "--public-scheme must be http or https, not {:?}",
             self.public_scheme
         );
-        let port = self.public_port.filter(|p| {
-            !matches!(
-                (self.public_scheme.as_str(), *p),
-                ("http", 80) | ("https", 443)
-            )
-        });
-        let mut c = RuntimeConfig::for_domain(&self.public_scheme, &self.domain, port);
-        c.layout = match self.layout.as_str() {
-            "standard" => Layout::Standard,
-            "compact" => Layout::Compact,
-            other => anyhow::bail!("--layout must be standard or compact, not {other:?}"),
-        };
+        // A default port never appears in the URLs (`sa_shared::config::origin`).
+        let mut c = RuntimeConfig::for_domain(&self.public_scheme, &self.domain, self.public_port);
+        c.layout = self.layout;
         if !self.stores.is_empty() {
             if let Some(unknown) = self.stores.iter().find(|id| c.store(id).is_none()) {
                 anyhow::bail!("--stores: unknown store {unknown:?}; choose from file, redis, sql");

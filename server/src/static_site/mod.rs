@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue, Method, StatusCode},
+    http::{HeaderValue, Method},
     response::{IntoResponse, Response},
     routing::get,
     Router,
@@ -20,6 +20,7 @@ pub mod assets;
 pub mod cache_policy;
 pub mod config_json;
 pub mod encoding;
+pub mod error;
 pub mod fallback;
 pub mod request_path;
 pub mod respond;
@@ -27,7 +28,7 @@ pub mod security_headers;
 
 pub use config_json::ConfigArgs;
 
-use crate::serve::json_error;
+use crate::error::ApiError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum App {
@@ -91,14 +92,7 @@ pub fn router(site: Site) -> anyhow::Result<Router> {
 }
 
 async fn method_not_allowed() -> Response {
-    let mut res = json_error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "the static server only answers GET and HEAD",
-    );
-    res.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-    res
+    error::method_not_allowed()
 }
 
 async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) -> Response {
@@ -107,11 +101,7 @@ async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) ->
         return method_not_allowed().await;
     }
     let Ok(key) = request_path::to_key(req.uri().path()) else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "bad_path",
-            "the path has a `..`, `.`, encoded `/`, backslash, control character or empty segment",
-        );
+        return ApiError::unsafe_path().into_response();
     };
     let found = if key.is_empty() || key.ends_with('/') {
         assets.get(&format!("{key}index.html"))
@@ -121,13 +111,7 @@ async fn serve_asset(State(assets): State<Arc<assets::Assets>>, req: Request) ->
     let asset = match found {
         Some(a) => a,
         None if fallback::is_navigation(&key, req.headers()) => assets.index(),
-        None => {
-            return json_error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no file /{key} in this app build"),
-            )
-        }
+        None => return ApiError::no_such_file(&key).into_response(),
     };
     respond::file(asset, method, req.headers()).into_response()
 }

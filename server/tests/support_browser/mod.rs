@@ -98,7 +98,7 @@ impl Stack {
             redis_url: options.redis_url,
             database_url: options.database_url,
             public_port: None,
-            layout: "standard".into(),
+            layout: sa_shared::config::Layout::Standard,
             canary_weight: 0,
         };
         let ctx = dev::start(args, listener)

@@ -26,7 +26,9 @@ use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Regi
 use sa_shared::routes::{self, Backend, Fault, Service, StoreTarget, Subset};
 use tower::ServiceExt;
 
-use crate::{serve::json_error, static_site};
+mod error;
+
+use crate::{error::ApiError, static_site};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -51,8 +53,8 @@ pub struct Args {
     #[arg(long, env = "SA_PUBLIC_PORT")]
     pub public_port: Option<u16>,
     /// The apps' layout in /config.json: `compact` is what the gateway's mobile route serves.
-    #[arg(long, env = "SA_LAYOUT", default_value = "standard", value_parser = ["standard", "compact"])]
-    pub layout: String,
+    #[arg(long, env = "SA_LAYOUT", value_enum, default_value_t = sa_shared::config::Layout::Standard)]
+    pub layout: sa_shared::config::Layout,
     /// Percent of untagged store requests that go to the v2 instances (the mesh's weighted
     /// route). Exact per 100 requests, so a test can count it.
     #[arg(long, env = "SA_CANARY_WEIGHT", default_value_t = routes::DEFAULT_CANARY_WEIGHT,
@@ -230,7 +232,7 @@ pub struct Gateway {
     /// `CLIENT_RULES` in order, each with its User-Agent matcher and the client it serves.
     clients: Arc<Vec<(Option<regex::Regex>, &'static routes::ClientRule, Router)>>,
     explorer: Router,
-    auth: Option<Router>,
+    auth: Router,
     /// v1 and v2 of each running store, on the same data.
     stores: Arc<HashMap<Backend, [Router; 2]>>,
     canary_weight: u8,
@@ -244,11 +246,11 @@ impl Gateway {
     pub async fn build(args: &Args, ctx: &DevContext) -> anyhow::Result<Gateway> {
         let port = ctx.listen.port();
         let scheme_port = args.public_port.unwrap_or(port);
-        let config_for = |layout: &str| static_site::ConfigArgs {
+        let config_for = |layout: sa_shared::config::Layout| static_site::ConfigArgs {
             domain: ctx.domain.clone(),
             public_scheme: "http".into(),
             public_port: Some(scheme_port),
-            layout: layout.to_string(),
+            layout,
             stores: Vec::new(),
         };
         let stores: HashMap<Backend, [Router; 2]> = crate::store::dev_instances(ctx)
@@ -265,14 +267,14 @@ impl Gateway {
             });
             config
         };
-        let config = offered(config_for(&args.layout).runtime_config()?);
+        let config = offered(config_for(args.layout).runtime_config()?);
         let mut clients = Vec::new();
         for rule in routes::CLIENT_RULES {
             // `--layout` sets the standard route's layout; the mobile route is always compact.
             let layout = if rule.user_agent.is_some() {
                 rule.layout
             } else {
-                args.layout.as_str()
+                args.layout
             };
             let matcher = match rule.user_agent {
                 // Istio's regex StringMatch matches the whole value.
@@ -368,17 +370,7 @@ impl Gateway {
                     service: routes::k8s_service(Service::Auth),
                     subset: None,
                 };
-                match &self.auth {
-                    Some(r) => Routed::to(upstream, oneshot(r, req).await),
-                    None => Routed::gateway(
-                        "UH",
-                        json_error(
-                            StatusCode::NOT_FOUND,
-                            "not_built",
-                            "the auth service is not part of this build yet",
-                        ),
-                    ),
-                }
+                Routed::to(upstream, oneshot(&self.auth, req).await)
             }
             Some(Service::Store) => self.route_store(req).await,
             None => {
@@ -394,7 +386,10 @@ impl Gateway {
                     };
                     Routed::gateway("-", response)
                 } else {
-                    Routed::gateway("NR", json_error(StatusCode::NOT_FOUND, "unknown_host", format!("no service answers host {host:?}; use client., explorer., store. or auth.{}", self.domain)))
+                    Routed::gateway(
+                        "NR",
+                        ApiError::unknown_host(host, &self.domain).into_response(),
+                    )
                 }
             }
         }
@@ -413,7 +408,7 @@ impl Gateway {
         else {
             return Routed::gateway(
                 "NR",
-                json_error(StatusCode::NOT_FOUND, "no_route", "no client route matches"),
+                ApiError::no_such_route("the client app").into_response(),
             );
         };
         let upstream = Upstream {
@@ -440,11 +435,7 @@ impl Gateway {
         let Some((route, rest)) = routes::store_route(&path) else {
             return Routed::gateway(
                 "NR",
-                json_error(
-                    StatusCode::NOT_FOUND,
-                    "no_route",
-                    "the store host serves /file/, /redis/, /sql/ and /api/",
-                ),
+                ApiError::no_such_route("/file/, /redis/, /sql/ and /api/").into_response(),
             );
         };
         let headers = req.headers();
@@ -469,22 +460,22 @@ impl Gateway {
                     StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
                 return faulted(
                     "FI",
-                    json_error(
+                    ApiError::fault_injected(
                         status,
-                        "fault_injected",
-                        format!(
-                            "{}: {} answered by the gateway without reaching the store (fault injection for tagged test traffic)",
-                            routes::TEST_HEADER,
-                            rule.header.map_or("", |(_, v)| v)
-                        ),
-                    ),
+                        routes::TEST_HEADER,
+                        rule.header.map_or("", |(_, v)| v),
+                    )
+                    .into_response(),
                 );
             }
             Some(Fault::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
             None => {}
         }
         let Some(instances) = self.stores.get(&route.backend) else {
-            return faulted("UH", json_error(StatusCode::SERVICE_UNAVAILABLE, "store_not_configured", format!("the {} store is not running here; `cargo xtask dev` starts it when its server is installed, or give its URL (--redis-url / --database-url)", route.title)));
+            return faulted(
+                "UH",
+                ApiError::store_not_running(route.title).into_response(),
+            );
         };
         let query = req
             .uri()
@@ -492,14 +483,7 @@ impl Gateway {
             .map(|q| format!("?{q}"))
             .unwrap_or_default();
         let Ok(uri) = format!("{rest}{query}").parse::<Uri>() else {
-            return Routed::gateway(
-                "-",
-                json_error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_path",
-                    "the request path is not a valid URI",
-                ),
-            );
+            return Routed::gateway("-", ApiError::bad_path().into_response());
         };
         *req.uri_mut() = uri;
         let h = req.headers_mut();
