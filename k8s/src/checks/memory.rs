@@ -77,7 +77,7 @@ pub fn quantity_bytes(q: &str) -> Option<u64> {
         return n.checked_mul(mult);
     }
     let f: f64 = num.parse().ok()?;
-    (f >= 0.0).then(|| (f * mult as f64) as u64)
+    (f >= 0.0).then_some((f * mult as f64) as u64)
 }
 
 /// The measured role of an sa-server container: `static`, `auth`, or `store-{backend}`.
