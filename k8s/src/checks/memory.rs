@@ -43,7 +43,7 @@ pub const MEASURED: &[Footprint] = &[
 ];
 
 /// The file store's index per model, measured with 200,000 models (docs/store-memory.md).
-pub const INDEX_BYTES_PER_MODEL: u64 = 400;
+pub const INDEX_BYTES_PER_MODEL: u64 = 344;
 /// The model count a file store's memory limit must hold the index of.
 pub const FILE_STORE_MODELS: u64 = 200_000;
 /// Share of the measured need a limit keeps free for allocator slack and what was not measured.
