@@ -238,11 +238,13 @@ impl Services {
         a
     }
 
+    #[cfg(test)] // the xtask tests check the servers through these
     pub fn redis_port(&self) -> Option<u16> {
         self.redis.as_ref().map(|r| r.port)
     }
 
     /// `psql` on the private cluster (trust auth on loopback), for checks and by hand.
+    #[cfg(test)] // the xtask tests check the servers through these
     pub fn psql(&self) -> Option<Command> {
         let pg = self.postgres.as_ref()?;
         let mut c = Command::new(pg.bin.join("psql"));
@@ -259,6 +261,7 @@ impl Services {
     }
 
     /// (name, pid) of each running server.
+    #[cfg(test)] // the xtask tests check the servers through these
     pub fn pids(&self) -> Vec<(&'static str, u32)> {
         let mut p = Vec::new();
         if let Some(r) = &self.redis {
