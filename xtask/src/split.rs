@@ -1,6 +1,7 @@
 //! One app's wasm, split into a main module and lazily loaded chunks, in a content-addressed
 //! folder. These are the steps cargo-leptos runs for `--split` (Trunk 0.21 cannot split:
-//! its wasm-bindgen call can't take `--keep-lld-exports`); `../shared/TOOLCHAIN.md` lists them.
+//! its wasm-bindgen call can't take `--keep-lld-exports`); `docs/architecture.md` ("App
+//! builds") lists them.
 //!
 //! 1. `cargo rustc --features split -- -Clink-arg=--emit-relocs`: the linker keeps the
 //!    relocations the splitter needs, and the flag reaches only the app's own link step, so
