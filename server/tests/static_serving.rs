@@ -291,9 +291,18 @@ fn config_json_comes_from_flags_and_env() {
         .unwrap();
     assert_eq!(c.client_url, "http://client.sa.localhost:8080");
 
+    // The layout is a value enum: clap refuses an unknown one while parsing, naming the flag.
+    let err = Cli::try_parse_from(["x", "--layout", "tiny"])
+        .err()
+        .expect("an unknown layout is refused")
+        .to_string();
+    assert!(
+        err.contains("--layout") && err.contains("standard, compact"),
+        "{err}"
+    );
+
     for bad in [
-        &["x", "--layout", "tiny"][..],
-        &["x", "--stores", "file,mongo"],
+        &["x", "--stores", "file,mongo"][..],
         &["x", "--public-scheme", "ftp"],
     ] {
         let err = Cli::parse_from(bad)
