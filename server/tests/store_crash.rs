@@ -60,19 +60,11 @@ fn start_with(port: u16, backend_args: &[&str]) -> Server {
 }
 
 async fn wait_healthy(http: &reqwest::Client, base: &str) {
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "sa-server store did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    support_services::eventually("sa-server store to become ready", || async {
+        let r = http.get(format!("{base}/readyz")).send().await.ok()?;
+        (r.status() == 200).then_some(())
+    })
+    .await;
 }
 
 fn doc(writer: usize, seq: i64) -> Value {
