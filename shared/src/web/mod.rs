@@ -3,6 +3,7 @@ use crate::config::RuntimeConfig;
 
 pub mod auth_api;
 pub mod doc;
+pub mod feed;
 pub mod http;
 pub mod session;
 pub mod store_api;

@@ -5,6 +5,7 @@ use gloo_net::http::{Method, Response};
 use crate::{
     auth::{ShareRequest, ShareResponse},
     config::StoreEntry,
+    history::VersionPage,
     model::{ModelCreated, StoreInfo, SummaryPage},
 };
 
@@ -81,9 +82,93 @@ pub async fn list(
 
 /// `GET /api/model/{id}`.
 pub async fn get(session: Session, store: &StoreEntry, id: &str) -> Result<Fetched, ApiError> {
+    fetched(session, &model_url(store, id)).await
+}
+
+/// `GET /api/model/{id}/versions/{etag}`: one kept version's document. `etag` may be quoted.
+pub async fn version(
+    session: Session,
+    store: &StoreEntry,
+    id: &str,
+    etag: &str,
+) -> Result<Fetched, ApiError> {
+    fetched(session, &version_url(store, id, etag)).await
+}
+
+/// One page of `GET /api/model/{id}/versions`, newest first.
+pub async fn versions(
+    session: Session,
+    store: &StoreEntry,
+    id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<VersionPage, ApiError> {
+    let url = format!("{}/versions", model_url(store, id));
+    let limit = limit.to_string();
     let resp = session
-        .send(Method::GET, &model_url(store, id), |b| b.build())
+        .send(Method::GET, &url, |b| {
+            let mut params = vec![("limit", limit.as_str())];
+            if let Some(a) = after {
+                params.push(("after", a));
+            }
+            b.query(params).build()
+        })
         .await?;
+    json(resp).await
+}
+
+/// `POST /api/model/{id}/versions/{etag}/restore`: writes that version as the new current one
+/// (and brings a deleted model back). With `if_match`, only while the model is at that ETag
+/// (412 otherwise). Returns the new ETag.
+pub async fn restore(
+    session: Session,
+    store: &StoreEntry,
+    id: &str,
+    etag: &str,
+    if_match: Option<&str>,
+) -> Result<String, ApiError> {
+    let url = format!("{}/restore", version_url(store, id, etag));
+    let resp = session
+        .send(Method::POST, &url, |b| match if_match {
+            Some(tag) => b.header("If-Match", tag).build(),
+            None => b.build(),
+        })
+        .await?;
+    Ok(self::etag(&resp))
+}
+
+/// One page of `GET /api/model?view=deleted`: deleted models that can still be restored, in the
+/// summary shape (`updated` is the time of the delete, `etag` what a restore brings back).
+pub async fn deleted(
+    session: Session,
+    store: &StoreEntry,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<SummaryPage, ApiError> {
+    let url = format!("{}/api/model", store.url);
+    let limit = limit.to_string();
+    let resp = session
+        .send(Method::GET, &url, |b| {
+            let mut params = vec![("view", "deleted"), ("limit", limit.as_str())];
+            if let Some(a) = after {
+                params.push(("after", a));
+            }
+            b.query(params).build()
+        })
+        .await?;
+    json(resp).await
+}
+
+fn version_url(store: &StoreEntry, id: &str, etag: &str) -> String {
+    format!(
+        "{}/versions/{}",
+        model_url(store, id),
+        encode(etag.trim_matches('"'))
+    )
+}
+
+async fn fetched(session: Session, url: &str) -> Result<Fetched, ApiError> {
+    let resp = session.send(Method::GET, url, |b| b.build()).await?;
     let etag = etag(&resp);
     let text = resp
         .text()
