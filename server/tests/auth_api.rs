@@ -903,20 +903,17 @@ async fn users_and_sessions_survive_a_restart_and_cli_added_users_are_seen() {
 }
 
 #[tokio::test]
-async fn dev_router_creates_the_admin_once_and_serves_the_auth_api() {
+async fn the_first_admin_is_created_once_and_the_auth_api_is_served() {
     let dir = tempfile::tempdir().unwrap();
-    let listen: std::net::SocketAddr = "127.0.0.1:18080".parse().unwrap();
-    let urls = ["client", "explorer", "store", "auth"]
-        .into_iter()
-        .map(|s| (s, format!("http://{s}.sa.localhost:18080")))
-        .collect();
-    let ctx = sa_server::dev::DevContext {
-        domain: "sa.localhost".into(),
-        urls,
-        data_dir: dir.path().to_path_buf(),
-        redis_url: None,
-        database_url: None,
-        listen,
+    let config = || {
+        sa_server::auth::Config::new(
+            dir.path().join("auth"),
+            "http://auth.sa.localhost:18080",
+            vec![
+                "http://client.sa.localhost:18080".to_string(),
+                "http://explorer.sa.localhost:18080".to_string(),
+            ],
+        )
     };
     let admins = || {
         let users: Value =
@@ -929,12 +926,19 @@ async fn dev_router_creates_the_admin_once_and_serves_the_auth_api() {
             .map(|u| u["username"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    let router = sa_server::auth::dev_router(&ctx)
+    let (router, password) = sa_server::auth::router_with_first_admin(config())
         .await
         .expect("auth is built");
     assert_eq!(admins(), ["admin"]);
-    drop(sa_server::auth::dev_router(&ctx).await.unwrap());
+    assert!(
+        password.as_deref().is_some_and(|p| p.len() >= 12),
+        "the generated password comes back once: {password:?}"
+    );
+    let (_, again) = sa_server::auth::router_with_first_admin(config())
+        .await
+        .unwrap();
     assert_eq!(admins(), ["admin"], "a later start creates no second admin");
+    assert_eq!(again, None, "and shows no password");
 
     use tower::ServiceExt;
     let req = |uri: &str| {
@@ -958,7 +962,10 @@ async fn dev_router_creates_the_admin_once_and_serves_the_auth_api() {
         d["issuer"], "http://auth.sa.localhost:18080",
         "the issuer is the dev auth URL"
     );
-    assert_eq!(d["jwks_uri"], ctx.jwks_url());
+    assert_eq!(
+        d["jwks_uri"],
+        "http://auth.sa.localhost:18080/.well-known/jwks.json"
+    );
     let preflight = http::Request::builder()
         .method("OPTIONS")
         .uri("/api/token")

@@ -337,20 +337,12 @@ pub(crate) async fn add_user(
     Ok(user)
 }
 
-/// The auth router that `sa-server dev` mounts on `auth.D`. At the first start it creates the
-/// user `admin` and prints its password once.
-pub async fn dev_router(ctx: &crate::dev::DevContext) -> anyhow::Result<Router> {
-    let mut config = Config::new(
-        ctx.data_dir.join("auth"),
-        ctx.url("auth"),
-        ctx.app_origins(),
-    );
-    // A developer signs in and out a lot; the limits stay on but roomier.
-    config.limits = Limits {
-        per_ip_per_minute: 120,
-        per_account_per_minute: 30,
-    };
+/// [`router`], and on an empty user store first the user `admin` with a generated password,
+/// which comes back (once: at the next start the store is no longer empty). For a local
+/// deployment, where a developer must be able to sign in at once.
+pub async fn router_with_first_admin(config: Config) -> anyhow::Result<(Router, Option<String>)> {
     let state = build_state(config).await?;
+    let mut created = None;
     if state
         .storage
         .count_users()
@@ -367,13 +359,9 @@ pub async fn dev_router(ctx: &crate::dev::DevContext) -> anyhow::Result<Router> 
             vec![Role::Admin],
         )
         .await
-        .map_err(|e| anyhow::anyhow!("cannot create the dev admin: {e}"))?;
-        println!("auth: created the first user `admin` with password: {password}");
-        println!(
-            "auth: (shown only at this first start; sign in at {} )",
-            ctx.url("client")
-        );
+        .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e}"))?;
+        created = Some(password);
     }
     spawn_maintenance(&state);
-    Ok(routes::router(state))
+    Ok((routes::router(state), created))
 }

@@ -27,6 +27,7 @@ use sa_shared::routes::{self, Backend, Fault, Service, StoreTarget, Subset};
 use tower::ServiceExt;
 
 mod error;
+mod roles;
 
 use crate::{error::ApiError, static_site};
 
@@ -253,10 +254,8 @@ impl Gateway {
             layout,
             stores: Vec::new(),
         };
-        let stores: HashMap<Backend, [Router; 2]> = crate::store::dev_instances(ctx)
-            .await?
-            .into_iter()
-            .collect();
+        let stores: HashMap<Backend, [Router; 2]> =
+            roles::store_instances(ctx).await?.into_iter().collect();
         // Only offer the stores that run, so the apps don't show tabs that can never work.
         let offered = |mut config: sa_shared::config::RuntimeConfig| {
             config.stores.retain(|s| {
@@ -291,7 +290,7 @@ impl Gateway {
             dir: args.dist.join("explorer"),
             config,
         })?;
-        let auth = crate::auth::dev_router(ctx).await?;
+        let auth = roles::auth_router(ctx).await?;
         Ok(Gateway {
             domain: ctx.domain.clone(),
             clients: Arc::new(clients),

@@ -8,7 +8,6 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use sa_shared::routes::Backend as BackendId;
 
 pub mod args;
 pub mod backend;
@@ -37,7 +36,7 @@ async fn router_with_issuers(
 
 /// One router per subset, all on one backend object, so the subsets see the same data (and
 /// the file backend keeps one index and one set of locks).
-async fn routers_for_subsets(
+pub async fn routers_for_subsets(
     args: &Args,
     issuers: Vec<jwt::IssuerConfig>,
     subsets: &[&str],
@@ -135,42 +134,4 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let listener = crate::serve::bind(args.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, backend = args.backend.as_str(), "store listening");
     crate::serve::serve(listener, app).await
-}
-
-/// The store instances that `sa-server dev` mounts on `store.D`, by backend: v1 and v2 of each,
-/// on the same data (the canary routes of `sa_shared::routes::STORE_RULES`).
-pub async fn dev_instances(
-    ctx: &crate::dev::DevContext,
-) -> anyhow::Result<Vec<(BackendId, [Router; 2])>> {
-    let mut issuer = jwt::IssuerConfig::with_jwks_uri(
-        ctx.url("auth"),
-        ctx.jwks_url(),
-        vec![sa_shared::auth::AUDIENCE.to_string()],
-    );
-    // auth.D is served by this same process; reach it at the listener whatever the public port.
-    issuer.connect_to = Some(ctx.listen);
-    let base = |kind: BackendKind| {
-        let mut a = Args::new(kind, ctx.data_dir.join("models"));
-        a.allowed_origins = ctx.app_origins();
-        a.redis_url = ctx.redis_url.clone();
-        a.database_url = ctx.database_url.clone();
-        a
-    };
-    let mut kinds = vec![BackendKind::File];
-    if ctx.redis_url.is_some() {
-        kinds.push(BackendKind::Redis);
-    }
-    if ctx.database_url.is_some() {
-        kinds.push(BackendKind::Postgres);
-    }
-    let subsets = sa_shared::routes::Subset::ALL.map(|s| s.as_str());
-    let mut out = Vec::new();
-    for kind in kinds {
-        let routers = routers_for_subsets(&base(kind), vec![issuer.clone()], &subsets).await?;
-        let [v1, v2]: [Router; 2] = routers
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("expected a v1 and a v2 router"))?;
-        out.push((kind, [v1, v2]));
-    }
-    Ok(out)
 }
