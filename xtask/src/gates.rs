@@ -20,6 +20,18 @@ const CLIPPY: &[(&str, &[&str])] = &[
             "sa-explorer",
         ],
     ),
+    (
+        "the editor component, its examples and browser tests, for wasm32-unknown-unknown",
+        &[
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "sa-editor",
+            "--features",
+            "web",
+            "--all-targets",
+        ],
+    ),
 ];
 
 pub fn check(path_env: &OsStr) -> Result<()> {
