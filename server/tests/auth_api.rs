@@ -1,12 +1,12 @@
 //! The auth service through its real router over HTTP: accounts, sessions, admin, abuse defences,
 //! share tokens, discovery and the error contract.
-mod auth_support;
 
-use auth_support::*;
+mod support;
 use base64::Engine;
 use reqwest::{header, StatusCode};
 use sa_shared::auth::{Role, UserView, AUDIENCE};
 use serde_json::{json, Value};
+use support::auth::*;
 
 const ALICE_PW: &str = "wonderland-42!";
 

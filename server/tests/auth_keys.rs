@@ -4,19 +4,17 @@
 //!
 //! The service runs on an adjustable clock: the test moves it past activation, retention and
 //! expiry instead of waiting for them.
-mod auth_support;
-#[path = "support_services/eventually.rs"]
-mod eventually;
+mod support;
+use support::eventually;
 
 use std::time::Duration;
 
-use auth_support::*;
 use clap::Parser;
-use eventually::eventually;
 use jsonwebtoken::{jwk::JwkSet, Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use sa_server::clock::Clock;
 use sa_shared::auth::{Claims, AUDIENCE};
+use support::auth::*;
 
 const TTL: u64 = 600;
 const ACTIVATE_IN: u64 = 300;

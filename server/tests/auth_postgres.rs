@@ -1,17 +1,16 @@
 //! The auth service with `--database-url`: users and refresh families in a real PostgreSQL that
 //! the test starts itself, including a restart of the service and an outage of the database.
-mod auth_support;
-mod support_services;
 
+mod support;
 use std::time::{Duration, Instant};
 
-use auth_support::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use support::auth::*;
 
 #[tokio::test]
 async fn postgres_keeps_users_and_sessions_and_an_outage_is_a_503() {
-    let mut pg = support_services::Postgres::start();
+    let mut pg = support::services::Postgres::start();
     let url = pg.create_database("auth");
     let auth = start(|c| {
         c.database_url = Some(url.clone());

@@ -2,16 +2,16 @@
 //! nothing but the issuer URL and its JWKS URL (fetched over HTTP from
 //! `http://auth.sa.localhost:PORT/.well-known/jwks.json`). No code path is shared that could skip
 //! the signature: a tampered or foreign-signed token is refused.
-mod auth_support;
 
+mod support;
 use std::time::{Duration, Instant};
 
-use auth_support::{claims_unverified, test_config, Answer, ADMIN, ADMIN_PASSWORD, APP_ORIGIN};
 use base64::Engine;
 use reqwest::StatusCode;
 use sa_server::store::{Args, BackendKind};
 use sa_shared::auth::Role;
 use serde_json::{json, Value};
+use support::auth::{claims_unverified, test_config, Answer, ADMIN, ADMIN_PASSWORD, APP_ORIGIN};
 
 struct World {
     auth_base: String,

@@ -4,8 +4,8 @@
 //! shows the reload banner and the rest of the client keeps working; `trunk serve` builds
 //! elsewhere and leaves dist/ alone; and the bytes each first view transfers, for
 //! BENCHMARKS.md.
-mod support_browser;
 
+mod support;
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
@@ -14,7 +14,7 @@ use std::{
 };
 
 use serde_json::{json, Value};
-use support_browser::{dist_dir, workspace_root, Browser, Options, Stack, DESKTOP};
+use support::browser::{dist_dir, workspace_root, Browser, Options, Stack, DESKTOP};
 
 const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
 

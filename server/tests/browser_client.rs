@@ -3,9 +3,9 @@
 //! a conflict from a second session resolved both ways, the explorer pop-over and a pick,
 //! delete, log out; a reader's read-only view; reload keeps the session; SSO with the explorer;
 //! no tokens in Web Storage; no console errors. Screenshots of every page at both widths.
-mod support_browser;
 
-use support_browser::{Browser, Stack, DESKTOP};
+mod support;
+use support::browser::{Browser, Stack, DESKTOP};
 
 const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
 const ALICE: (&str, &str) = ("alice", "correct horse battery");
@@ -386,7 +386,7 @@ async fn compact_layout_comes_from_the_runtime_config() {
     config.auth_url = origin.clone();
     config.client_url = origin.clone();
     let app = router(Site {
-        dir: support_browser::dist_dir().join("client"),
+        dir: support::browser::dist_dir().join("client"),
         config,
     })
     .expect("static client");

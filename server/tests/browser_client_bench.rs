@@ -4,13 +4,13 @@
 //! the same process). The figures are printed; the test asserts what they measure happened
 //! (the form is there; all 1,000 rows are rendered). Use a release build of the apps
 //! (`SA_DIST`) for figures worth writing down.
-mod support_browser;
 
+mod support;
 use std::{net::SocketAddr, time::Duration};
 
 use axum::{response::Html, routing::get, Router};
 use serde_json::{json, Value};
-use support_browser::{Browser, Stack, DESKTOP};
+use support::browser::{Browser, Stack, DESKTOP};
 
 const USER: (&str, &str) = ("bench", "timing-secret-123");
 const MODELS: usize = 1000;

@@ -1,10 +1,9 @@
 //! Issue 5: errors that say what happened and what to do, in headless Chromium through
 //! `sa-server dev`: a store that goes down (a real Redis killed and restarted), and a browser
 //! that loses its network while editing. Also the dark colour scheme.
-mod support_browser;
-mod support_services;
 
-use support_browser::{Browser, Options, Stack, DESKTOP};
+mod support;
+use support::browser::{Browser, Options, Stack, DESKTOP};
 
 const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
 
@@ -41,7 +40,7 @@ async fn create_model(stack: &Stack, token: &str, store: &str, json: &str) -> St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_and_a_lost_network_say_what_to_do() {
-    let mut redis = support_services::Redis::start();
+    let mut redis = support::services::Redis::start();
     let stack = Stack::start_with(Options {
         redis_url: Some(redis.url()),
         ..Default::default()
@@ -80,7 +79,7 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
         stack.http(),
         stack.url("store", &format!("/redis/api/model/{redis_id}")),
     );
-    support_services::eventually("the Redis store answers again", || async {
+    support::services::eventually("the Redis store answers again", || async {
         let res = http.get(&model_url).bearer_auth(&token).send().await.ok()?;
         (res.status() == 404).then_some(())
     })

@@ -4,9 +4,9 @@
 #[allow(dead_code)]
 #[path = "../../xtask/src/services.rs"]
 mod services;
-mod support_browser;
+mod support;
 
-use support_browser::{Options, Stack, DESKTOP};
+use support::browser::{Options, Stack, DESKTOP};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_startup_without_urls_shows_three_available_tabs() {

@@ -5,14 +5,12 @@
 //! it; its share link opens in a browser with no session; a reload on a deep link comes back
 //! signed in on the same model; stopping Redis marks only the Redis tab unavailable; the
 //! client's pop-over hands the picked model to the client.
-mod support_browser;
-mod support_services;
-#[path = "browser_explorer/world.rs"]
-mod world;
+mod support;
+use support::explorer_world as world;
 
 use fantoccini::key::Key;
 use serde_json::{json, Value};
-use support_browser::{Browser, DESKTOP, PHONE};
+use support::browser::{Browser, DESKTOP, PHONE};
 use world::{World, PASSWORD, USER};
 
 /// Signs in through the explorer's "Sign in" link and the client's login page, and checks

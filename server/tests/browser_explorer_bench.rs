@@ -5,15 +5,13 @@
 //!   against the same rows rendered as one plain DOM list;
 //! - the explorer's brotli size against a ceiling that guards against growth (from the `.br`
 //!   files in `dist/`, chunks included).
-mod support_browser;
-mod support_services;
-#[path = "browser_explorer/world.rs"]
-mod world;
+mod support;
+use support::explorer_world as world;
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support_browser::{dist_dir, Browser, DESKTOP};
+use support::browser::{dist_dir, Browser, DESKTOP};
 use world::{World, PASSWORD, USER};
 
 const MANY: usize = 10_000;
@@ -219,7 +217,7 @@ async fn explorer_switches_and_scrolls_10000_models() {
         "large_model": {"bytes": large_bytes, "items": 20_000, "result": big},
         "explorer_brotli_bytes": size,
     });
-    let dir = support_browser::workspace_root().join("test-artifacts");
+    let dir = support::browser::workspace_root().join("test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("explorer-bench.json"),

@@ -1,9 +1,9 @@
 //! Routing in both apps (leptos_router): back and forward through the client's pages, a deep
 //! link reloaded on every route of both apps, and the client's explorer pop-over, which keeps
 //! its place to itself and never adds to the client's history.
-mod support_browser;
 
-use support_browser::{Browser, Stack, DESKTOP};
+mod support;
+use support::browser::{Browser, Stack, DESKTOP};
 
 const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
 

@@ -1,10 +1,10 @@
 //! Issue 2: both apps load through `sa-server dev` on their own hosts and render their shell in
 //! headless Chromium; the client's explorer pop-over opens (button and Ctrl+K), closes on Esc
 //! and gives focus back; no console errors.
-mod support_browser;
 
+mod support;
 use fantoccini::key::Key;
-use support_browser::{Stack, DESKTOP};
+use support::browser::{Stack, DESKTOP};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_apps_render_their_shell_and_the_explorer_pops_over() {

@@ -2,8 +2,8 @@
 //! PostgreSQL stores, real auth and tokens): the canary header, the weighted split, the mobile
 //! route, fault injection for tagged test traffic, and `x-sa-upstream` on every answer. The
 //! rules come from `sa_shared::routes`, which the k8s tests hold the VirtualServices to.
-mod support_services;
 
+mod support;
 use std::{
     io::Write,
     net::SocketAddr,
@@ -14,7 +14,7 @@ use reqwest::{header, Response};
 use sa_server::dev;
 use sa_shared::routes::{FAULT_HEADER, UPSTREAM_HEADER};
 use serde_json::{json, Value};
-use support_services::{Postgres, Redis};
+use support::services::{Postgres, Redis};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
 const ANDROID: &str = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";

@@ -1,9 +1,7 @@
 //! Every role bounds the request header section at 16 KiB in all: a 64 KB header gets `431`
 //! with the JSON error contract from store, auth, static and the dev gateway, and a header
 //! section just under the limit is served as before.
-mod auth_support;
-#[path = "fixtures/static/support.rs"]
-mod static_support;
+mod support;
 
 use sa_server::{
     header_limit::MAX_HEADER_BYTES,
@@ -80,7 +78,7 @@ async fn store_answers_431_over_16_kib_of_headers() {
 #[tokio::test]
 async fn auth_answers_431_over_16_kib_of_headers() {
     let dir = tempfile::tempdir().unwrap();
-    let config = auth_support::test_config(dir.path(), "http://auth.sa.test");
+    let config = support::auth::test_config(dir.path(), "http://auth.sa.test");
     let addr = serve_role(sa_server::auth::router(config).await.unwrap()).await;
     assert_bounded(
         "auth",
@@ -92,8 +90,8 @@ async fn auth_answers_431_over_16_kib_of_headers() {
 
 #[tokio::test]
 async fn static_answers_431_over_16_kib_of_headers() {
-    let fixture = static_support::fixture();
-    let addr = serve_role(static_support::app(&fixture)).await;
+    let fixture = support::static_files::fixture();
+    let addr = serve_role(support::static_files::app(&fixture)).await;
     assert_bounded("static", &format!("http://{addr}/index.html"), None).await;
 }
 

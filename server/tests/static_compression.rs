@@ -1,11 +1,10 @@
 //! `sa-server static`: precompressed `.br`/`.gz` siblings chosen by `Accept-Encoding`.
-#[path = "fixtures/static/support.rs"]
 mod support;
 
 use std::io::Read;
 
 use http::StatusCode;
-use support::*;
+use support::static_files::*;
 
 fn unbrotli(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();

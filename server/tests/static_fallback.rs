@@ -1,9 +1,8 @@
 //! `sa-server static`: `index.html` for navigations only; a missing asset is a JSON 404.
-#[path = "fixtures/static/support.rs"]
 mod support;
 
 use http::StatusCode;
-use support::*;
+use support::static_files::*;
 
 #[tokio::test]
 async fn navigations_get_index_html() {

@@ -1,5 +1,4 @@
 //! `sa-server static` as a process: flags, access log lines, and a clean exit on SIGTERM.
-#[path = "fixtures/static/support.rs"]
 mod support;
 
 use std::{
@@ -9,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::*;
+use support::static_files::*;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

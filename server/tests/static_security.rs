@@ -1,6 +1,5 @@
 //! `sa-server static`: security headers on every response, a CSP that admits exactly the Trunk
 //! bootstrap (checked by hash and in real headless Chromium), and access logs.
-#[path = "fixtures/static/support.rs"]
 mod support;
 
 use std::time::Duration;
@@ -8,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use http::StatusCode;
 use sha2::{Digest, Sha256};
-use support::*;
+use support::static_files::*;
 
 fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
     csp.split(';')

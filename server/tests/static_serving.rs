@@ -1,9 +1,8 @@
 //! `sa-server static`: MIME types, cache policy, ETag and 304, ranges, HEAD, methods, config.
-#[path = "fixtures/static/support.rs"]
 mod support;
 
 use http::StatusCode;
-use support::*;
+use support::static_files::*;
 
 #[tokio::test]
 async fn mime_types_and_cache_policy() {
@@ -63,7 +62,7 @@ async fn strong_content_etag_and_304() {
     );
 
     // A second router over the same bytes gives the same tag: it comes from the content.
-    let again = get(&support::app(&f), &path, &[]).await;
+    let again = get(&support::static_files::app(&f), &path, &[]).await;
     assert_eq!(again.header("etag"), etag);
 
     let not_modified = get(&app, &path, &[("if-none-match", &etag)]).await;

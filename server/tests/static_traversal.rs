@@ -1,9 +1,8 @@
 //! `sa-server static`: no path spelling reads outside the root. The requests go byte for byte
 //! over a real socket, so hyper's parser sees exactly what an attacker would send.
-#[path = "fixtures/static/support.rs"]
 mod support;
 
-use support::*;
+use support::static_files::*;
 
 const PASSWD_MARK: &str = "root:x:0:0";
 

@@ -1,14 +1,14 @@
 //! One conformance suite, run unchanged against every backend: the file store, and real
 //! `redis-server` and PostgreSQL instances that the harness starts on free ports. Each case is
 //! its own test per backend (`file::crud`, `redis::crud`, …), so the first failure hides nothing.
-mod support_services;
 
+mod support;
 use std::collections::HashSet;
 
 use reqwest::{header, StatusCode};
 use sa_server::store::BackendKind;
 use serde_json::{json, Value};
-use support_services::{
+use support::services::{
     backends::Env,
     sse::{Sse, SseEvent},
     store::{expect_error, TestStore},
@@ -1456,7 +1456,7 @@ async fn feed_max_subscribers(s: &Env) {
     drop(one);
     let http = s.http.clone();
     let (url, token) = (s.url("/api/changes"), s.reader.clone());
-    support_services::sse::eventually(
+    support::eventually::eventually_within(
         "a freed subscriber slot",
         std::time::Duration::from_secs(10),
         || {

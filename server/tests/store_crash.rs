@@ -1,8 +1,8 @@
 //! Crash safety: 32 concurrent writers, `kill -9` of the `sa-server store` process in the
 //! middle, restart. On every backend each write that got a 2xx is there, with its version and
 //! its change event; on the file backend no file is torn either.
-mod support_services;
 
+mod support;
 use std::{
     path::Path,
     process::{Child, Command, Stdio},
@@ -60,7 +60,7 @@ fn start_with(port: u16, backend_args: &[&str]) -> Server {
 }
 
 async fn wait_healthy(http: &reqwest::Client, base: &str) {
-    support_services::eventually("sa-server store to become ready", || async {
+    support::services::eventually("sa-server store to become ready", || async {
         let r = http.get(format!("{base}/readyz")).send().await.ok()?;
         (r.status() == 200).then_some(())
     })
@@ -100,7 +100,7 @@ async fn kill_9_loses_no_acknowledged_write_with_batched_fsync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_loses_no_acknowledged_write_on_redis() {
-    let redis = support_services::Redis::start();
+    let redis = support::services::Redis::start();
     let url = redis.url();
     crash_and_restart(
         // A crash test, not a load test: a generous backend timeout keeps a busy machine from
@@ -126,7 +126,7 @@ async fn kill_9_loses_no_acknowledged_write_on_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_loses_no_acknowledged_write_on_postgres() {
-    let pg = support_services::Postgres::start();
+    let pg = support::services::Postgres::start();
     let url = pg.create_database("crash");
     crash_and_restart(
         |port| {
@@ -155,7 +155,7 @@ async fn file_crash(fsync: &str) {
 }
 
 async fn crash_and_restart(launch: impl Fn(u16) -> Server, data: Option<&Path>, origin: &str) {
-    let port = support_services::free_port();
+    let port = support::services::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -271,7 +271,7 @@ async fn crash_and_restart(launch: impl Fn(u16) -> Server, data: Option<&Path>, 
         );
         wanted.insert((id.to_string(), tag));
     }
-    let mut feed = support_services::sse::Sse::open(
+    let mut feed = support::services::sse::Sse::open(
         http.get(format!("{base}/api/changes"))
             .header("last-event-id", origin)
             .timeout(Duration::from_secs(600)),

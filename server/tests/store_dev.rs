@@ -1,10 +1,10 @@
 //! The store instances inside `sa-server dev`: `store.D` routes `/file/`, `/redis/` and `/sql/`
 //! with the prefix stripped, and plain `/api/` to the file store.
-mod support_services;
 
+mod support;
 use reqwest::header;
 use serde_json::Value;
-use support_services::{store::expect_error, Redis};
+use support::services::{store::expect_error, Redis};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_gateway_mounts_the_stores() {
@@ -34,7 +34,7 @@ async fn dev_gateway_mounts_the_stores() {
     sa_server::dev::start(args, listener)
         .await
         .expect("dev gateway starts");
-    let http = support_services::store::client();
+    let http = support::services::store::client();
     let get = |path: &str| {
         http.get(format!("http://127.0.0.1:{port}{path}"))
             .header(header::HOST, format!("store.sa.localhost:{port}"))

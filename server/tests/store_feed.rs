@@ -1,21 +1,18 @@
 //! The change feed across store processes: two `sa-server store` processes on one Redis or one
 //! PostgreSQL share one feed, and under 32 concurrent writers every subscriber (disconnecting
 //! and resuming at random points) sees every event exactly once, in the same order.
-mod support_services;
 
+mod support;
 use std::{
     collections::HashSet,
     process::{Child, Command, Stdio},
     time::Duration,
 };
+use support::eventually::eventually_within;
 
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use support_services::{
-    free_port,
-    sse::{eventually, Sse},
-    Postgres, Redis,
-};
+use support::services::{free_port, sse::Sse, Postgres, Redis};
 
 struct Server {
     child: Child,
@@ -51,7 +48,7 @@ async fn start(backend_args: &[&str]) -> Server {
     };
     let http = reqwest::Client::new();
     let url = format!("{}/readyz", server.base);
-    eventually("the store is ready", Duration::from_secs(20), || {
+    eventually_within("the store is ready", Duration::from_secs(20), || {
         let (http, url) = (http.clone(), url.clone());
         async move { (http.get(url).send().await.ok()?.status() == 200).then_some(()) }
     })
@@ -294,7 +291,7 @@ async fn a_cursor_in_flight_is_never_overtaken() {
             .status()
     });
     let watcher = sqlx::PgPool::connect(&url).await.unwrap();
-    eventually(
+    eventually_within(
         "writer B waits for the cursor lock",
         Duration::from_secs(10),
         || {

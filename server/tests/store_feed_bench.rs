@@ -2,13 +2,13 @@
 //! measures, it asserts nothing about speed). Each figure comes with its peer from the same run:
 //! feed latency against a raw `LISTEN`/`NOTIFY` round trip and a raw `XADD`→`XREAD BLOCK`, PUT
 //! throughput with versions against `--keep-versions 0`, and the memory of idle subscribers.
-mod support_services;
 
+mod support;
 use std::time::{Duration, Instant};
 
 use sa_server::store::BackendKind;
 use serde_json::json;
-use support_services::{backends::Env, sse::Sse, store::TestStore};
+use support::services::{backends::Env, sse::Sse, store::TestStore};
 
 const WRITES: usize = 200;
 
@@ -177,7 +177,7 @@ async fn raw_xread(env: &Env) -> (f64, f64) {
 
 /// RSS of a `sa-server store` process before and after 1,000 idle feed subscribers.
 async fn idle_memory() {
-    let port = support_services::free_port();
+    let port = support::services::free_port();
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sa-server"))
         .args([
@@ -199,7 +199,7 @@ async fn idle_memory() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    support_services::sse::eventually("store up", Duration::from_secs(20), || {
+    support::eventually::eventually_within("store up", Duration::from_secs(20), || {
         let (http, base) = (http.clone(), base.clone());
         async move {
             (http

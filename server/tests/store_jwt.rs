@@ -4,14 +4,14 @@
 //! `http://auth.sa.localhost:PORT/.well-known/jwks.json`, audience `sa`), an outside OIDC
 //! provider (ES256, JWKS URL, no audience, default role `reader`) and Istio's sample issuer
 //! (RS256, JWKS file from `tests/fixtures/istio-jwt`, default role `reader`).
-mod support_services;
 
+mod support;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{header, StatusCode};
 use sa_server::store::BackendKind;
 use serde_json::{json, Value};
-use support_services::{
+use support::services::{
     issuer::{now, JwksServer},
     store::{expect_error, TestStore},
     TestIssuer,
@@ -408,7 +408,7 @@ async fn unknown_kids_refetch_the_jwks_at_a_bounded_rate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issuer_that_starts_later_is_picked_up() {
     // The store starts before its issuer, as in `sa-server dev` or a cluster coming up.
-    let port = support_services::free_port();
+    let port = support::services::free_port();
     let iss = format!("http://auth.sa.localhost:{port}");
     let issuer = TestIssuer::new(&iss, "late-1", 11);
     let iss2 = iss.clone();

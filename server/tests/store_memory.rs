@@ -8,8 +8,8 @@
 //!   rises by less than 10 MiB while it answers;
 //! - on Redis and PostgreSQL the store's own memory does not follow the data, and the streamed
 //!   array is byte for byte the serialized `Vec` of URLs.
-mod support_services;
 
+mod support;
 use std::{
     collections::HashSet,
     path::Path,
@@ -44,7 +44,7 @@ impl Drop for Store {
 impl Store {
     /// `sa-server store --auth off` with `args` on a free port, once it is ready.
     async fn start(args: &[&str]) -> Store {
-        let port = support_services::free_port();
+        let port = support::services::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_sa-server"))
             .args(["store", "--auth", "off", "--fsync", "never", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
@@ -373,7 +373,7 @@ async fn rss_does_not_follow_the_data(store: Store, backend: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_rss_does_not_follow_the_data() {
-    let redis = support_services::Redis::start();
+    let redis = support::services::Redis::start();
     let url = redis.url();
     let store = Store::start(&["--backend", "redis", "--redis-url", &url]).await;
     rss_does_not_follow_the_data(store, "redis").await;
@@ -381,7 +381,7 @@ async fn redis_store_rss_does_not_follow_the_data() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_rss_does_not_follow_the_data() {
-    let pg = support_services::Postgres::start();
+    let pg = support::services::Postgres::start();
     let url = pg.create_database("sa_memory");
     let store = Store::start(&["--backend", "postgres", "--database-url", &url]).await;
     rss_does_not_follow_the_data(store, "postgres").await;

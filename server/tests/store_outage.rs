@@ -4,13 +4,13 @@
 //!
 //! The phases are counted in requests, not in time: a fixed number of concurrent requests runs
 //! to completion before the backend stops, while it is down, and after it is back.
-mod support_services;
 
+mod support;
 use std::time::Duration;
 
 use sa_server::store::BackendKind;
 use serde_json::{json, Value};
-use support_services::{eventually, store::TestStore, Postgres, Redis};
+use support::services::{eventually, store::TestStore, Postgres, Redis};
 
 /// Concurrent clients, and requests per client in each phase.
 const CLIENTS: usize = 8;

@@ -1,12 +1,10 @@
 //! The explorer tests' world: `sa-server dev` with all three stores (Redis and PostgreSQL
-//! started privately by `support_services`) and a writer who can sign in.
-#![allow(dead_code)]
-
+//! started privately by `services`) and a writer who can sign in.
 use serde_json::{json, Value};
 
-use crate::{
-    support_browser::{Options, Stack, WAIT},
-    support_services::{Postgres, Redis},
+use super::{
+    browser::{Options, Stack, WAIT},
+    services::{Postgres, Redis},
 };
 
 pub const USER: &str = "mapmaker";

@@ -1,6 +1,4 @@
 //! Starts the real auth router on a free loopback port and talks to it over HTTP.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use reqwest::{header, Response, StatusCode};

@@ -2,10 +2,8 @@
 //! PostgreSQL 15 cluster, each on a free loopback port in its own temp dir, with `stop()` and
 //! `start()` for outage tests. Nothing is mocked; a missing binary fails the test with a hint.
 //!
-//! Use from a test file with `mod support_services;`. Also here: [`TestIssuer`] (real ES256 keys
+//! Use from a test file with `mod services;`. Also here: [`TestIssuer`] (real ES256 keys
 //! and a JWKS server) and [`serve`] (an axum router on a free port).
-#![allow(dead_code)]
-
 use std::{
     io::{Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},
@@ -15,12 +13,11 @@ use std::{
 };
 
 pub mod backends;
-pub mod eventually;
 pub mod issuer;
 pub mod sse;
 pub mod store;
 #[allow(unused_imports)] // not every test file waits on a condition
-pub use eventually::eventually;
+pub use super::eventually::eventually;
 pub use issuer::TestIssuer;
 
 /// A port that was free a moment ago.

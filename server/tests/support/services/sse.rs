@@ -1,4 +1,4 @@
-//! A small Server-Sent Events reader over reqwest, for the change-feed tests, and `eventually`.
+//! A small Server-Sent Events reader over reqwest, for the change-feed tests.
 use std::time::Duration;
 
 /// How long a test waits for the next event before it fails.
@@ -88,24 +88,4 @@ fn parse(frame: &str) -> Option<SseEvent> {
         id,
         data: data.join("\n"),
     })
-}
-
-/// Polls `check` until it returns `Some`, for at most `limit`; panics with `what` otherwise.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {limit:?}"
-        );
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

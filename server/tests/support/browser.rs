@@ -4,8 +4,6 @@
 //! Helpers follow the action / check / find split so a test reads like the user's steps:
 //! `b.click(..)`, `b.fill(..)` act; `b.check_text(..)`, `b.check_no_console_errors()` assert;
 //! `b.find(..)`, `b.find_text(..)` wait for something to appear (WebDriver waits, no sleeps).
-#![allow(dead_code)]
-
 use std::{
     net::{SocketAddr, TcpListener as StdListener},
     path::{Path, PathBuf},
