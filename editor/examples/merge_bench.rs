@@ -8,24 +8,9 @@ use std::time::{Duration, Instant};
 use sa_editor::merge::merge;
 use serde_json::{json, Value};
 
-fn model(target_bytes: usize) -> Value {
-    let mut layers = Vec::new();
-    let mut size = 0;
-    let mut i = 0;
-    while size < target_bytes {
-        let layer = json!({
-            "label": format!("layer {i}"),
-            "kind": if i % 3 == 0 { "dense" } else { "conv" },
-            "units": i * 7 % 512,
-            "weights": (0..8).map(|k| (i * 31 + k) as f64 / 97.0).collect::<Vec<_>>(),
-            "notes": {"created": "2026-12-01T10:00:00Z", "by": format!("user{}", i % 17)},
-        });
-        size += layer.to_string().len() + 1;
-        layers.push(layer);
-        i += 1;
-    }
-    json!({"meta": {"author": "ann", "title": "Big model"}, "layers": layers})
-}
+#[path = "../tests/support/big_model.rs"]
+mod big_model;
+use big_model::model;
 
 fn median(mut runs: Vec<Duration>) -> Duration {
     runs.sort();

@@ -133,9 +133,43 @@ fn test(root: &std::path::Path, args: &[String]) -> Result<()> {
     let mut cmd = Command::new("cargo");
     cmd.args(["test", "--no-fail-fast"]).args(args);
     cmd.env("SA_DIST", root.join("dist"));
-    cmd.env("PATH", path);
+    cmd.env("PATH", &path);
     step(
         "running the test suite (unit, integration, browser, manifests)",
+        || run(&mut cmd),
+    )?;
+    // A filtered run (`cargo xtask test -- -p NAME`) asked for those tests only.
+    if args.is_empty() {
+        editor_in_browser(&path)?;
+    }
+    Ok(())
+}
+
+/// The editor component's own tests, in wasm in headless Chromium. Release profile: the 1 MiB
+/// document is too slow for the runner in unoptimised wasm.
+fn editor_in_browser(path: &std::ffi::OsStr) -> Result<()> {
+    let mut cmd = Command::new("cargo");
+    cmd.args([
+        "test",
+        "--release",
+        "-p",
+        "sa-editor",
+        "--features",
+        "web",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--test",
+        "browser",
+    ]);
+    cmd.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    );
+    cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+    cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    cmd.env("PATH", path);
+    step(
+        "running the editor component's tests in headless Chromium (cargo test --release -p sa-editor --features web --target wasm32-unknown-unknown --test browser)",
         || run(&mut cmd),
     )
 }
