@@ -171,7 +171,10 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     root.goto(&model_url).await;
     root.check_text("#model-title", "Pump station A").await;
     alice
-        .set_value("#model-json", r#"{"name": "Pump station C", "elements": [1, 3]}"#)
+        .set_value(
+            "#model-json",
+            r#"{"name": "Pump station C", "elements": [1, 3]}"#,
+        )
         .await;
     save_model(&root, r#"{"name": "Pump station B", "elements": [1, 2]}"#).await;
     root.check_text("#save-status", "Saved").await;
@@ -182,10 +185,16 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.click("#save-model").await;
     alice.find(".conflict-dialog[open]").await;
     alice
-        .check_text(".conflict-dialog fieldset[data-path='/name']", "Pump station B")
+        .check_text(
+            ".conflict-dialog fieldset[data-path='/name']",
+            "Pump station B",
+        )
         .await;
     alice
-        .check_text(".conflict-dialog fieldset[data-path='/name']", "Pump station C")
+        .check_text(
+            ".conflict-dialog fieldset[data-path='/name']",
+            "Pump station C",
+        )
         .await;
     alice.screenshots("conflict", DESKTOP).await;
     alice.click("#merge-0-mine").await;
@@ -199,7 +208,10 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
 
     // …and once more, resolved the other way: reload theirs.
     alice
-        .set_value("#model-json", r#"{"name": "Pump station E", "elements": []}"#)
+        .set_value(
+            "#model-json",
+            r#"{"name": "Pump station E", "elements": []}"#,
+        )
         .await;
     save_model(&root, r#"{"name": "Pump station D", "elements": []}"#).await;
     root.check_text("#save-status", "Saved").await;

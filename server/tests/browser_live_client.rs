@@ -8,8 +8,8 @@ mod support_browser;
 use serde_json::{json, Value};
 use support_browser::{Browser, Stack, DESKTOP};
 
-const ANN: (&str, &str) = ("ann", "ann-password-1234");
-const BOB: (&str, &str) = ("bob", "bob-password-1234");
+const ANN: (&str, &str) = ("ann", "correct horse battery");
+const BOB: (&str, &str) = ("bob", "staple grape lantern");
 
 // ---- set-up ----
 
@@ -134,10 +134,12 @@ async fn edits_at_different_paths_merge_automatically() {
     a.click("#save-model").await;
     a.check_text("#save-status", "Saved").await;
     // B has edits: the page says who saved, and offers the diff and the merge.
-    b.check_text("#live-notice", "ann saved a newer version").await;
+    b.check_text("#live-notice", "ann saved a newer version")
+        .await;
     b.screenshots("live-notice", DESKTOP).await;
     b.click("#live-see-changes").await;
-    b.check_text("#live-diff li.diff-changed", "/meta/author").await;
+    b.check_text("#live-diff li.diff-changed", "/meta/author")
+        .await;
     b.check_text("#live-diff", "\"root\" → \"ann\"").await;
     b.screenshots("diff", DESKTOP).await;
     b.click("#changes-close").await;
@@ -145,8 +147,11 @@ async fn edits_at_different_paths_merge_automatically() {
     // B saves second: the store answers 412, the page merges and saves with the current ETag.
     b.expect_network_error("status of 412");
     b.click("#save-model").await;
-    b.check_text("#save-status", "1 change of yours and 1 of theirs were combined")
-        .await;
+    b.check_text(
+        "#save-status",
+        "1 change of yours and 1 of theirs were combined",
+    )
+    .await;
     let (doc, _) = stored(&stack, &id).await;
     assert_eq!(doc["meta"]["author"], json!("ann"), "A's edit is kept");
     assert_eq!(
@@ -156,7 +161,8 @@ async fn edits_at_different_paths_merge_automatically() {
     );
     assert_eq!(doc["layers"][0]["label"], json!("ground"));
     // A had no edits left: the merged version arrives in place, naming B.
-    a.check_text("#live-updated", "updated by bob just now").await;
+    a.check_text("#live-updated", "updated by bob just now")
+        .await;
     wait_editor_contains(&a, "pumps and motors").await;
     a.check_no_console_errors().await;
     b.check_no_console_errors().await;
@@ -184,11 +190,13 @@ async fn a_conflict_lists_exactly_its_path_and_mine_wins_only_there() {
     edit(&b, &mine).await;
     a.click("#save-model").await;
     a.check_text("#save-status", "Saved").await;
-    b.check_text("#live-notice", "ann saved a newer version").await;
+    b.check_text("#live-notice", "ann saved a newer version")
+        .await;
 
     b.expect_network_error("status of 412");
     b.click("#save-model").await;
-    b.find(".conflict-dialog[open] fieldset.merge-conflict").await;
+    b.find(".conflict-dialog[open] fieldset.merge-conflict")
+        .await;
     let paths = b
         .eval(
             "return [...document.querySelectorAll('.conflict-dialog fieldset.merge-conflict')]\
@@ -196,8 +204,11 @@ async fn a_conflict_lists_exactly_its_path_and_mine_wins_only_there() {
         )
         .await;
     assert_eq!(paths, json!(["/meta/author"]), "the one conflicting path");
-    b.check_text(".conflict-dialog .merge-summary", "1 conflict needs a choice")
-        .await;
+    b.check_text(
+        ".conflict-dialog .merge-summary",
+        "1 conflict needs a choice",
+    )
+    .await;
     b.screenshots("merge-dialog", DESKTOP).await;
     // Keyboard: the radios are a group; picking one enables the confirm button.
     b.click("#merge-0-mine").await;
@@ -234,7 +245,8 @@ async fn an_unedited_page_updates_in_place_with_the_writers_name() {
     b.check_text("#save-status", "Saved").await;
 
     // Bounded by the support's wait (15 s); the feed delivers well inside the issue's 2 s.
-    a.check_text("#live-updated", "updated by bob just now").await;
+    a.check_text("#live-updated", "updated by bob just now")
+        .await;
     wait_editor_contains(&a, "Plant, rev 2").await;
     a.check_text("#model-title", "Plant, rev 2").await;
     a.check_text(".model-page .badge", "Saved").await;
@@ -281,15 +293,19 @@ async fn history_lists_each_save_and_restores_the_first() {
 
     // The first version, diffed against the current one.
     a.click(".history-version:last-child .history-diff").await;
-    a.check_text(".history-version:last-child .diff li.diff-changed", "/size: 1 → 3")
-        .await;
+    a.check_text(
+        ".history-version:last-child .diff li.diff-changed",
+        "/size: 1 → 3",
+    )
+    .await;
     a.screenshots("history-diff", DESKTOP).await;
     a.click(".history-version:last-child .history-view").await;
     a.check_text(".history-version:last-child .history-shown", "Valve")
         .await;
     a.screenshots("history-panel", DESKTOP).await;
 
-    a.click(".history-version:last-child .history-restore").await;
+    a.click(".history-version:last-child .history-restore")
+        .await;
     a.check_text("#save-status", "Restored").await;
     wait_editor_contains(&a, "\"size\": 1").await;
     let (doc, _) = stored(&stack, &id).await;
@@ -308,11 +324,13 @@ async fn history_lists_each_save_and_restores_the_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_sees_the_history_without_restore() {
     let stack = stack_with_writers().await;
-    stack.add_user("rita", "rita-password-1234", &["reader"]).await;
+    stack
+        .add_user("rita", "quiet meadow river", &["reader"])
+        .await;
     let id = create_model(&stack, ANN, &json!({"name": "Gauge", "v": 1})).await;
     put_model(&stack, BOB, &id, &json!({"name": "Gauge", "v": 2})).await;
     let r = stack.browser(DESKTOP).await;
-    sign_in(&r, &stack, ("rita", "rita-password-1234")).await;
+    sign_in(&r, &stack, ("rita", "quiet meadow river")).await;
     open_model(&r, &stack, &id, "\"v\": 2").await;
     r.click("#history-toggle").await;
     r.check_text(".history-version:last-child .history-who", "ann")
@@ -376,9 +394,13 @@ async fn broken_json_is_marked_at_its_line_and_column() {
     a.check_text("#model-json-status", "Valid JSON").await;
     a.screenshots("editor", DESKTOP).await;
 
-    a.set_value("#model-json", "{\n  \"name\": \"Plant\",\n  \"size\": ,\n  \"x\": 1\n}")
+    a.set_value(
+        "#model-json",
+        "{\n  \"name\": \"Plant\",\n  \"size\": ,\n  \"x\": 1\n}",
+    )
+    .await;
+    a.check_text("#model-json-status", "line 3, column 11")
         .await;
-    a.check_text("#model-json-status", "line 3, column 11").await;
     let marked = a
         .wait_js(
             "the error mark",

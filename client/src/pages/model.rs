@@ -167,7 +167,9 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     let merge_input = RwSignal::new(None::<MergeInput>);
     // The pick-one fallback when the version the edit started from is no longer kept.
     let theirs = RwSignal::new(None::<Fetched>);
-    let changes_open = RwSignal::new(None::<(String, String)>);
+    // "See changes": the draft and the newer version, compared in a dialog.
+    let changes = RwSignal::new(None::<(String, String)>);
+    let changes_shown = RwSignal::new(false);
     let delete_open = RwSignal::new(false);
     let history_open = RwSignal::new(false);
 
@@ -371,19 +373,13 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
         leptos::task::spawn_local(async move {
             match store_api::get(session, &store.get_value(), &id.get_value()).await {
                 Ok(latest) => {
-                    changes_open.set(Some((draft.get_untracked(), latest.doc.text().to_string())))
+                    changes.set(Some((draft.get_untracked(), latest.doc.text().to_string())));
+                    changes_shown.set(true);
                 }
                 Err(e) => fail(e),
             }
         });
     };
-    let changes_shown = RwSignal::new(false);
-    Effect::new(move |_| changes_shown.set(changes_open.with(Option::is_some)));
-    Effect::new(move |_| {
-        if !changes_shown.get() {
-            changes_open.set(None);
-        }
-    });
 
     let reload_theirs = move |_| {
         let latest = theirs
@@ -582,7 +578,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
         <Modal open=changes_shown labelled_by="changes-title" class="changes-dialog">
             <h2 id="changes-title">"Their changes"</h2>
             <p>"What the newer version changes, compared with your edit:"</p>
-            {move || changes_open.get().map(|(mine, latest)| view! {
+            {move || changes.get().filter(|_| changes_shown.get()).map(|(mine, latest)| view! {
                 <Suspense fallback=|| view! { <Loading what="the changes" /> }>
                     {
                         let (mine, latest) = (mine.clone(), latest.clone());

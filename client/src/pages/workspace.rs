@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 use sa_shared::{
     config::StoreEntry,
-    model::{human_size, ModelSummary},
     history::{Change, Op},
+    model::{human_size, ModelSummary},
     web::{
         encode,
         feed::{self, FeedEvent},
