@@ -6,7 +6,7 @@
 mod support_browser;
 
 use serde_json::{json, Value};
-use support_browser::{Browser, Stack, DESKTOP};
+use support_browser::{Browser, Stack, DESKTOP, PHONE};
 
 const ANN: (&str, &str) = ("ann", "correct horse battery");
 const BOB: (&str, &str) = ("bob", "staple grape lantern");
@@ -101,6 +101,20 @@ async fn edit(b: &Browser, doc: &Value) {
     )
     .await;
     b.check_text(".model-page .badge", "Unsaved changes").await;
+}
+
+/// Screenshots at both widths with `css` scrolled to the top of the view (below the editor).
+async fn shots_of(b: &Browser, name: &str, css: &str) {
+    for (size, width) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        b.resize(size).await;
+        b.eval_args(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'})",
+            vec![json!(css)],
+        )
+        .await;
+        b.screenshot(&format!("{name}-{width}")).await;
+    }
+    b.resize(DESKTOP).await;
 }
 
 fn plant() -> Value {
@@ -298,11 +312,11 @@ async fn history_lists_each_save_and_restores_the_first() {
         "/size: 1 → 3",
     )
     .await;
-    a.screenshots("history-diff", DESKTOP).await;
+    shots_of(&a, "history-diff", ".history-version:last-child").await;
     a.click(".history-version:last-child .history-view").await;
     a.check_text(".history-version:last-child .history-shown", "Valve")
         .await;
-    a.screenshots("history-panel", DESKTOP).await;
+    shots_of(&a, "history-panel", "#history").await;
 
     a.click(".history-version:last-child .history-restore")
         .await;
