@@ -166,26 +166,59 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.check_text("#model-title", "Pump station A").await;
     alice.screenshots("model", DESKTOP).await;
 
-    // 6. A second session saves a newer version; Alice's save meets a 412 and she overwrites.
+    // 6. A second session saves a newer version while Alice edits: her page says so, and her
+    // save meets a 412 and merges. Both sides changed both paths: she keeps hers.
     root.goto(&model_url).await;
     root.check_text("#model-title", "Pump station A").await;
+    alice
+        .set_value(
+            "#model-json",
+            r#"{"name": "Pump station C", "elements": [1, 3]}"#,
+        )
+        .await;
     save_model(&root, r#"{"name": "Pump station B", "elements": [1, 2]}"#).await;
     root.check_text("#save-status", "Saved").await;
+    alice
+        .check_text("#live-notice", "root saved a newer version")
+        .await;
     alice.expect_network_error("status of 412");
-    save_model(&alice, r#"{"name": "Pump station C", "elements": [1, 3]}"#).await;
+    alice.click("#save-model").await;
     alice.find(".conflict-dialog[open]").await;
-    alice.check_text("#conflict-theirs", "Pump station B").await;
-    alice.check_text("#conflict-mine", "Pump station C").await;
+    alice
+        .check_text(
+            ".conflict-dialog fieldset[data-path='/name']",
+            "Pump station B",
+        )
+        .await;
+    alice
+        .check_text(
+            ".conflict-dialog fieldset[data-path='/name']",
+            "Pump station C",
+        )
+        .await;
     alice.screenshots("conflict", DESKTOP).await;
-    alice.click("#conflict-overwrite").await;
+    alice.click("#merge-0-mine").await;
+    alice.click("#merge-1-mine").await;
+    alice.click(".conflict-dialog .merge-confirm").await;
     alice.check_text("#save-status", "Saved").await;
+    // Root had no edits: the page took Alice's version in place.
+    root.check_text("#model-title", "Pump station C").await;
     root.client.refresh().await.expect("reload");
     root.check_text("#model-title", "Pump station C").await;
 
     // …and once more, resolved the other way: reload theirs.
+    alice
+        .set_value(
+            "#model-json",
+            r#"{"name": "Pump station E", "elements": []}"#,
+        )
+        .await;
     save_model(&root, r#"{"name": "Pump station D", "elements": []}"#).await;
     root.check_text("#save-status", "Saved").await;
-    save_model(&alice, r#"{"name": "Pump station E", "elements": []}"#).await;
+    alice
+        .check_text("#live-notice", "root saved a newer version")
+        .await;
+    alice.click("#save-model").await;
     alice.find(".conflict-dialog[open]").await;
     alice.click("#conflict-reload").await;
     alice.find_none(".conflict-dialog[open]").await;

@@ -1,11 +1,23 @@
-//! `/`: the user's models across every configured store, most recently changed first.
+//! `/`: the user's models across every configured store, most recently changed first. The list
+//! follows each store's change feed: new, changed and deleted models show without a reload,
+//! briefly highlighted; a feed `reset` reloads the list.
+use std::time::Duration;
+
 use futures::future::join_all;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 use sa_shared::{
     config::StoreEntry,
+    history::{Change, Op},
     model::{human_size, ModelSummary},
-    web::{encode, http::ApiError, lowercase, session::Session, store_api},
+    web::{
+        encode,
+        feed::{self, FeedEvent},
+        http::ApiError,
+        lowercase,
+        session::Session,
+        store_api,
+    },
 };
 
 use crate::components::{explain, mark, relative_time, Doing, ErrorNotice, Loading, RequireUser};
@@ -13,6 +25,8 @@ use crate::components::{explain, mark, relative_time, Doing, ErrorNotice, Loadin
 /// The most models read per store for this page: enough to find one by typing part of its name,
 /// bounded so a huge store can't stall the page (the explorer pages through everything).
 const MAX_PER_STORE: usize = 1000;
+/// How long a row that changed live stays highlighted.
+const FRESH_FOR: Duration = Duration::from_secs(4);
 
 #[derive(Clone)]
 struct StoreModels {
@@ -78,7 +92,7 @@ fn Workspace(session: Session) -> impl IntoView {
             </div>
             <Suspense fallback=|| view! { <Loading what="your models" /> }>
                 {move || Suspend::new(async move {
-                    view! { <ModelList session=session all=data.await filter=filter /> }
+                    view! { <ModelList session=session all=data.await filter=filter reload=Callback::new(move |_| data.refetch()) /> }
                 })}
             </Suspense>
         </section>
@@ -86,7 +100,12 @@ fn Workspace(session: Session) -> impl IntoView {
 }
 
 #[component]
-fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) -> impl IntoView {
+fn ModelList(
+    session: Session,
+    all: Vec<StoreModels>,
+    filter: RwSignal<String>,
+    reload: Callback<()>,
+) -> impl IntoView {
     let mut rows: Vec<(StoreEntry, ModelSummary)> = Vec::new();
     let mut problems = Vec::new();
     let mut total = 0u64;
@@ -102,14 +121,69 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
     // RFC 3339 UTC strings sort by time.
     rows.sort_by(|a, b| b.1.updated.cmp(&a.1.updated));
     let shown_count = rows.len();
-    let rows = StoredValue::new(rows);
+    let rows = RwSignal::new(rows);
+    // Rows that changed live: (store id, model id) → whether it was a delete.
+    let fresh = RwSignal::new(Vec::<(String, String, bool)>::new());
+    let flash = move |store: String, id: String, deleted: bool| {
+        fresh.update(|f| {
+            f.retain(|(s, i, _)| !(s == &store && i == &id));
+            f.push((store.clone(), id.clone(), deleted));
+        });
+        set_timeout(
+            move || {
+                fresh.update(|f| f.retain(|(s, i, _)| !(s == &store && i == &id)));
+                if deleted {
+                    rows.update(|r| r.retain(|(s, m)| !(s.id == store && m.id == id)));
+                }
+            },
+            FRESH_FOR,
+        );
+    };
+    let on_change = move |store: StoreEntry, c: Change| {
+        if c.op == Op::Deleted {
+            flash(store.id.clone(), c.id.clone(), true);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let Ok(got) = store_api::get(session, &store, &c.id).await else {
+                return;
+            };
+            let summary = ModelSummary {
+                name: got.doc.display_name(&c.id),
+                url: store_api::model_url(&store, &c.id),
+                updated: c.updated.clone(),
+                size: got.size as u64,
+                etag: got.etag.trim_matches('"').to_string(),
+                id: c.id.clone(),
+            };
+            rows.update(|r| {
+                r.retain(|(s, m)| !(s.id == store.id && m.id == c.id));
+                r.insert(0, (store.clone(), summary));
+            });
+            flash(store.id.clone(), c.id.clone(), false);
+        });
+    };
+    for s in &all {
+        let store = s.store.clone();
+        feed::watch(session, store.clone(), move |ev| match ev {
+            FeedEvent::Change(c) => on_change(store.clone(), c),
+            FeedEvent::Reset => reload.run(()),
+        });
+    }
+    let is_fresh = move |store: &str, id: &str| {
+        fresh.with(|f| {
+            f.iter()
+                .find(|(s, i, _)| s == store && i == id)
+                .map(|(_, _, d)| *d)
+        })
+    };
     let all_failed = !problems.is_empty() && problems.len() == all.len();
     let is_empty = shown_count == 0 && problems.is_empty();
     Effect::new(move |_| mark("sa:list-rendered"));
 
     let visible = Memo::new(move |_| {
         let f = lowercase(filter.get().trim());
-        rows.with_value(|rows| {
+        rows.with(|rows| {
             rows.iter()
                 .filter(|(_, m)| {
                     f.is_empty() || lowercase(&m.name).contains(&f) || m.id.starts_with(&f)
@@ -145,7 +219,11 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
                 <ul class="workspace-list" id="model-list">
                     <For each=move || visible.get()
                         key=|(store, model)| (store.id.clone(), model.id.clone(), model.updated.clone())
-                        children=|(store, model)| view! { <ModelRow store=store model=model /> } />
+                        children=move |(store, model)| {
+                            let (s, i) = (store.id.clone(), model.id.clone());
+                            let live = Signal::derive(move || is_fresh(&s, &i));
+                            view! { <ModelRow store=store model=model live=live /> }
+                        } />
                 </ul>
                 <Show when=move || visible.with(|v| v.is_empty())>
                     <p class="empty-state">"No model name contains “" {move || filter.get()} "”. "
@@ -158,16 +236,26 @@ fn ModelList(session: Session, all: Vec<StoreModels>, filter: RwSignal<String>) 
 }
 
 #[component]
-fn ModelRow(store: StoreEntry, model: ModelSummary) -> impl IntoView {
+fn ModelRow(
+    store: StoreEntry,
+    model: ModelSummary,
+    /// `Some(deleted)` while the row shows a live change.
+    live: Signal<Option<bool>>,
+) -> impl IntoView {
     let href = format!("/models/{}/{}", encode(&store.id), encode(&model.id));
     view! {
-        <li class="workspace-row">
+        <li class="workspace-row" data-id=model.id.clone()
+            class:row-fresh=move || live.get() == Some(false)
+            class:row-deleted=move || live.get() == Some(true)>
             <A href={href} {..} class="workspace-link">
                 <span class="workspace-name">{model.name.clone()}</span>
             </A>
             <span class=format!("badge store-{}", store.id)>{store.name.clone()}</span>
             <time datetime=model.updated.clone() title=model.updated.clone()>{relative_time(&model.updated)}</time>
             <span class="size">{human_size(model.size)}</span>
+            {move || live.get().map(|deleted| view! {
+                <span class="visually-hidden">{if deleted { " (deleted just now)" } else { " (changed just now)" }}</span>
+            })}
         </li>
     }
 }
