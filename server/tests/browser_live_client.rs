@@ -3,10 +3,10 @@
 //! writers: the automatic three-way merge, a conflict settled in the merge dialog, a page that
 //! updates in place when the other writer saves, the history panel and a restore, the workspace
 //! list following the feed, and where broken JSON is marked. Screenshots at both widths.
-mod support_browser;
 
+mod support;
 use serde_json::{json, Value};
-use support_browser::{Browser, Stack, DESKTOP, PHONE};
+use support::browser::{Browser, Stack, DESKTOP, PHONE};
 
 const ANN: (&str, &str) = ("ann", "correct horse battery");
 const BOB: (&str, &str) = ("bob", "staple grape lantern");
