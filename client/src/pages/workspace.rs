@@ -163,13 +163,22 @@ fn ModelList(
             flash(store.id.clone(), c.id.clone(), false);
         });
     };
-    for s in &all {
-        let store = s.store.clone();
-        feed::watch(session, store.clone(), move |ev| match ev {
-            FeedEvent::Change(c) => on_change(store.clone(), c),
-            FeedEvent::Reset => reload.run(()),
-        });
-    }
+    let on_change = Callback::new(move |(store, c): (StoreEntry, Change)| on_change(store, c));
+    let stores = all.iter().map(|s| s.store.clone()).collect();
+    let owner = Owner::current().expect("the list runs inside a reactive owner");
+    // Gone once the list is: a feed chunk that arrives after that starts nothing.
+    let alive = StoredValue::new(());
+    leptos::task::spawn_local(async move {
+        follow(Following {
+            owner,
+            alive,
+            session,
+            stores,
+            on_change,
+            reload,
+        })
+        .await
+    });
     let is_fresh = move |store: &str, id: &str| {
         fresh.with(|f| {
             f.iter()
@@ -272,4 +281,34 @@ fn EmptyState(session: Session) -> impl IntoView {
             }}
         </div>
     }
+}
+
+/// What [`follow`] needs from the list.
+struct Following {
+    owner: Owner,
+    alive: StoredValue<()>,
+    session: Session,
+    stores: Vec<StoreEntry>,
+    on_change: Callback<(StoreEntry, Change)>,
+    reload: Callback<()>,
+}
+
+/// Follows each store's change feed for as long as the list lives. A split point (`split`
+/// feature): the feed's code comes after the list is on screen, not with the first load.
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn follow(f: Following) {
+    if f.alive.try_get_value().is_none() {
+        return;
+    }
+    // The list's owner, so each feed closes when the list goes.
+    f.owner.with(|| {
+        for store in f.stores {
+            let (on_change, reload) = (f.on_change, f.reload);
+            let s = store.clone();
+            feed::watch(f.session, store, move |ev| match ev {
+                FeedEvent::Change(c) => on_change.run((s.clone(), c)),
+                FeedEvent::Reset => reload.run(()),
+            });
+        }
+    });
 }
