@@ -113,7 +113,7 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                             }.into_any()
                         }
                         Ok(f) => {
-                            loaded.set(Some(Loaded { doc: f.doc, etag: f.etag, size: f.size }));
+                            loaded.set(Some(f));
                             view! {
                                 {move || loaded.get().map(|l| view! {
                                     <header class="model-header">
