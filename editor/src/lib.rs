@@ -6,7 +6,8 @@
 //! - [`edit`]: Format, Tab/Shift-Tab indentation, and textarea (UTF-16) offsets.
 //!
 //! All of that is plain Rust and tested natively. The `web` feature adds the Leptos
-//! component [`JsonEditor`] (wasm only).
+//! component [`JsonEditor`], the
+//! [`DiffView`] and [`MergeView`] of documents, and the [`HistoryPanel`] of a model (wasm only).
 #![forbid(unsafe_code)]
 
 pub mod diff;
@@ -18,4 +19,12 @@ pub mod tokens;
 #[cfg(feature = "web")]
 mod component;
 #[cfg(feature = "web")]
+mod history;
+#[cfg(feature = "web")]
+mod views;
+#[cfg(feature = "web")]
 pub use component::JsonEditor;
+#[cfg(feature = "web")]
+pub use history::HistoryPanel;
+#[cfg(feature = "web")]
+pub use views::{DiffView, MergeView};
