@@ -5,7 +5,8 @@
 //! - A model B deletes in the client is restored from A's "Recently deleted", back in the list
 //!   with its content intact.
 //! - A reader sees "Recently deleted" without "Restore".
-//! - An open model follows B's saves: in place with no edit open, as a notice during an edit.
+//! - An open model follows B's saves: in place with no edit open, as a notice during an edit;
+//!   its History lists who saved, and restoring the first version brings it back.
 mod support_browser;
 
 use serde_json::{json, Value};
@@ -361,6 +362,31 @@ async fn an_open_model_follows_another_writers_saves() {
     a.check_text("#model-title", "Compressor II").await;
     a.find_none("#model-json").await;
     check_same_page(&a, "after taking B's version").await;
+
+    // History lists the three writes with who made them; restoring the first brings it back
+    // in place, as a new version.
+    a.click(".show-history").await;
+    a.wait_js(
+        "three versions listed",
+        "document.querySelectorAll('.history-version').length === 3",
+    )
+    .await;
+    let who = a
+        .eval("return [...document.querySelectorAll('.history-version .history-who')].map(e => e.textContent)")
+        .await;
+    assert_eq!(who, json!(["bob", "bob", "ann"]));
+    a.screenshots("explorer-history", DESKTOP).await;
+    a.click(".history-version:last-child .history-restore")
+        .await;
+    a.check_text("#model-title", "Compressor").await;
+    a.wait_js(
+        "the restore is the newest version",
+        "document.querySelectorAll('.history-version').length === 4 && document.querySelector('.history-version .history-op').textContent === 'restored'",
+    )
+    .await;
+    let (stored, _) = get(&stack, ANN, &id).await;
+    assert_eq!(stored, json!({"name": "Compressor", "stages": 2}));
+    check_same_page(&a, "after the restore from history").await;
 
     a.check_no_console_errors().await;
     a.close().await;

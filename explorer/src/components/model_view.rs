@@ -14,6 +14,8 @@ use sa_shared::{
     },
 };
 
+use sa_editor::HistoryPanel;
+
 use crate::{
     components::{actions::Actions, editor::editor},
     state::{is_outage, Ctx, Loaded, StoreSlot},
@@ -171,6 +173,28 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
         }
         now
     });
+    // History: the list follows the shown document; a restore brings the model back in place.
+    let history_open = RwSignal::new(false);
+    let current_text = Signal::derive(move || {
+        loaded.with(|l| {
+            l.as_ref()
+                .map(|l| l.doc.text().to_string())
+                .unwrap_or_default()
+        })
+    });
+    let on_restored = Callback::new(move |_etag: String| {
+        leptos::task::spawn_local(async move {
+            let (store, id) = (store.get_value(), id.get_value());
+            let r = store_api::get(ctx.session, &store, &id).await;
+            ctx.observe(&store.id, r.as_ref().map(|_| ()));
+            if let Ok(f) = r {
+                editing.try_set(false);
+                loaded.try_set(Some(f));
+                live.try_set(Live::None);
+                ctx.bump(&store.id);
+            }
+        });
+    });
     let take_theirs = move |_| {
         if let Live::Newer(who, f) = live.get_untracked() {
             editing.set(false);
@@ -223,6 +247,18 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                                 <Show when=move || !editing.get()>
                                     {move || loaded.get().map(|l| view! { <JsonTree doc=l.doc /> })}
                                 </Show>
+                                <section class="ex-history">
+                                    <button type="button" class="secondary show-history"
+                                        aria-expanded=move || history_open.get().to_string()
+                                        on:click=move |_| history_open.update(|o| *o = !*o)>
+                                        "History"
+                                    </button>
+                                    {move || history_open.get().then(|| view! {
+                                        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
+                                            {Suspend::new(history_view(tab.get_value(), id.get_value(), current_text, on_restored))}
+                                        </Suspense>
+                                    })}
+                                </section>
                             }.into_any()
                         }
                     }
@@ -230,6 +266,24 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
             </Suspense>
         </article>
     }
+}
+
+/// The model's History panel (sa-editor's `HistoryPanel`), a split point (`split` feature):
+/// it loads when the user opens it.
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn history_view(
+    tab: StoreSlot,
+    id: String,
+    current: Signal<String>,
+    on_restored: Callback<String>,
+) -> AnyView {
+    let ctx = expect_context::<Ctx>();
+    let can_write = Signal::derive(move || ctx.session.can_write());
+    view! {
+        <HistoryPanel session=ctx.session store=tab.entry id=id can_write=can_write
+            current=current on_restored=on_restored />
+    }
+    .into_any()
 }
 
 /// The editor for a new model in the active store.
