@@ -70,27 +70,33 @@ impl Merged {
         self.conflicts.is_empty()
     }
 
-    /// "2 changes of yours and 1 of theirs were combined".
+    /// "2 changes of yours and 1 of theirs were combined". When one side changed nothing, it
+    /// names only the other: "1 change of yours was kept".
     pub fn summary(&self) -> String {
         let changes = |n: usize| if n == 1 { "change" } else { "changes" };
-        let verb = if self.mine + self.theirs == 1 {
-            "was"
-        } else {
-            "were"
+        let mut text = match (self.mine, self.theirs) {
+            (0, 0) => "Nothing to combine: neither side changed anything".to_string(),
+            (m, 0) => format!("{m} {} of yours {} kept", changes(m), were(m)),
+            (0, t) => format!("{t} {} of theirs {} kept", changes(t), were(t)),
+            (m, t) => format!(
+                "{m} {} of yours and {t} of theirs were combined",
+                changes(m)
+            ),
         };
-        let mut text = format!(
-            "{} {} of yours and {} of theirs {} combined",
-            self.mine,
-            changes(self.mine),
-            self.theirs,
-            verb
-        );
         match self.conflicts.len() {
             0 => {}
             1 => text.push_str("; 1 conflict needs a choice"),
             n => text.push_str(&format!("; {n} conflicts need a choice")),
         }
         text
+    }
+}
+
+fn were(n: usize) -> &'static str {
+    if n == 1 {
+        "was"
+    } else {
+        "were"
     }
 }
 
@@ -310,6 +316,10 @@ mod tests {
             "2 changes of yours and 1 of theirs were combined"
         );
         assert_eq!(merged.value["tags"], json!(["z", "y"]));
+        let only_theirs = merge(&base, &theirs, &base);
+        assert_eq!(only_theirs.summary(), "1 change of theirs was kept");
+        let only_mine = merge(&base, &base, &mine);
+        assert_eq!(only_mine.summary(), "2 changes of yours were kept");
     }
 
     #[test]
