@@ -4,16 +4,12 @@ use leptos::prelude::*;
 use sa_shared::{
     config::{RuntimeConfig, StoreEntry},
     model::StoreInfo,
-    web::{doc::Doc, http::ApiError, session::Session},
+    web::{http::ApiError, session::Session},
 };
 
-/// A loaded model: the document (shared by the tree's nodes) and its ETag.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Loaded {
-    pub doc: Doc,
-    pub etag: String,
-    pub size: usize,
-}
+/// A loaded model: the document (shared by the tree's nodes) and its ETag, as the store API
+/// fetched it.
+pub use sa_shared::web::store_api::Fetched as Loaded;
 
 /// Where the explorer is: the active store and the open model. The standalone app backs this
 /// with the URL (so deep links and reload work); inside the client's pop-over it is local state.

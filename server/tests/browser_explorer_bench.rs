@@ -20,8 +20,10 @@ const ROUNDS: usize = 5;
 /// A ceiling on the explorer's whole build (brotli: the main module and every lazy chunk),
 /// against growth. It is not the goal: the goals are per first view, measured by Resource Timing
 /// in `browser_chunks` and recorded in BENCHMARKS.md. The split build on the leptos_router and
-/// gloo-net stack measured 213,292 B.
-const BUDGET: u64 = 220 * 1024;
+/// gloo-net stack measured 213,292 B. The live list, "Recently deleted", sa-editor's
+/// JsonEditor and the History panel came as lazy chunks (about 100 KB together; the main
+/// module grew 6.7 KB): 332,944 B.
+const BUDGET: u64 = 340 * 1024;
 /// The longest a scripted measurement may run.
 const BENCH_WAIT: Duration = Duration::from_secs(180);
 

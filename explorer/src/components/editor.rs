@@ -1,6 +1,8 @@
-//! The JSON text editor for a model: it checks the text parses before handing it on. A split
-//! point (`split` feature): only writers who press "Edit" or "New model" download it.
+//! The JSON text editor for a model (sa-editor's `JsonEditor`: highlighting, line numbers,
+//! the error's place), checking the text parses before handing it on. A split point (`split`
+//! feature): only writers who press "Edit" or "New model" download it.
 use leptos::prelude::*;
+use sa_editor::JsonEditor;
 use sa_shared::web::doc::Doc;
 
 /// The editor as a view, loaded on first use in a split build.
@@ -27,13 +29,17 @@ pub fn Editor(
     #[prop(into)] error: Signal<Option<String>>,
     save_label: &'static str,
 ) -> impl IntoView {
-    let text = RwSignal::new(initial);
+    // The editor shows `initial` (pretty-printed); `text` follows its edits.
+    let text = RwSignal::new(initial.clone());
+    let shown = Signal::stored(initial);
     let parse_error = RwSignal::new(None::<String>);
     // The view is built inside a `Suspend` (the editor may be a lazy chunk), so its render
     // effects can run once more in the update that closes the editor, after these signals
     // went: hence the `try_` reads below.
-    let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
+    let check_and_save = move || {
+        if busy.get_untracked() {
+            return;
+        }
         match Doc::parse_model(&text.get_untracked()) {
             Ok(doc) => {
                 parse_error.set(None);
@@ -42,13 +48,15 @@ pub fn Editor(
             Err(e) => parse_error.set(Some(format!("{e} Fix it and save again."))),
         }
     };
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        check_and_save();
+    };
     view! {
         <form class="editor" on:submit=submit>
-            <label for="model-json">"Document (JSON)"</label>
-            <textarea id="model-json" class="json-input" spellcheck="false" rows="16"
-                aria-invalid=move || parse_error.try_with(Option::is_some).unwrap_or(false).to_string()
-                aria-describedby="editor-error"
-                prop:value=move || text.try_get().unwrap_or_default() on:input=move |e| text.set(event_target_value(&e))></textarea>
+            <JsonEditor text=shown label="Document (JSON)" id="model-json"
+                on_change=move |t: String| { text.try_set(t); }
+                on_save=move |t: String| { text.try_set(t); check_and_save(); } />
             <p id="editor-error" class="error" role="alert">{move || parse_error.try_get().flatten().or_else(|| error.try_get().flatten())}</p>
             <div class="editor-buttons">
                 <button type="submit" class="save" disabled=move || busy.get()>{save_label}</button>

@@ -1,7 +1,7 @@
 //! The models of one store: the summary view, paged by cursor as the user scrolls, searched on
 //! the server as the user types. Only the rows in view are in the DOM, so 10,000 models scroll
 //! as smoothly as 10.
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::{ev, html, prelude::*};
@@ -11,6 +11,10 @@ use sa_shared::{
 };
 
 use crate::{
+    components::{
+        deleted::deleted_view,
+        live::{follow_list, ListState, Mark},
+    },
     dom::short_time,
     state::{is_outage, Ctx, StoreSlot},
 };
@@ -35,6 +39,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = tab.entry.clone();
     let store_id = StoredValue::new(store.id.clone());
+    let store_entry = StoredValue::new(store.clone());
     let label = store.name.clone();
 
     let items = RwSignal::new(Vec::<ModelSummary>::new());
@@ -50,6 +55,30 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let scroll_top = RwSignal::new(0usize);
     let viewport_h = RwSignal::new(600usize);
     let viewport = NodeRef::<html::Div>::new();
+    let marks = RwSignal::new(HashMap::<String, Mark>::new());
+    let note = RwSignal::new(String::new());
+    let deleted_rev = RwSignal::new(0u32);
+    let show_deleted = RwSignal::new(false);
+
+    // The list follows the store's feed while it is on screen; the task and its stream end
+    // with the list (tab switch, sign-out).
+    {
+        let list = ListState {
+            items,
+            total,
+            next,
+            query,
+            active,
+            marks,
+            note,
+            deleted_rev,
+            revision: tab.revision,
+        };
+        let store = store.clone();
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
+            follow_list(ctx, store, list).await;
+        });
+    }
 
     let fetch = {
         let store = store.clone();
@@ -284,21 +313,41 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                     </button>
                 })}
             </div>
-            <p class="list-status" role="status" aria-live="polite">
-                {move || match (load.get(), total.get()) {
-                    (Load::Ready, Some(t)) => {
-                        let shown = thousands(items.with(Vec::len) as u64);
-                        let q = query.get();
-                        match (t, q.is_empty()) {
-                            (0, _) => String::new(),
-                            (_, true) => format!("{shown} of {} models", thousands(t)),
-                            (_, false) => format!("{shown} of {} models match “{q}”", thousands(t)),
+            <div class="list-head">
+                <p class="list-status" role="status" aria-live="polite" hidden=move || show_deleted.get()>
+                    {move || match (load.get(), total.get()) {
+                        (Load::Ready, Some(t)) => {
+                            let shown = thousands(items.with(Vec::len) as u64);
+                            let q = query.get();
+                            match (t, q.is_empty()) {
+                                (0, _) => String::new(),
+                                (_, true) => format!("{shown} of {} models", thousands(t)),
+                                (_, false) => format!("{shown} of {} models match “{q}”", thousands(t)),
+                            }
                         }
+                        (Load::Loading, _) => "Loading models…".to_string(),
+                        _ => String::new(),
+                    }}
+                </p>
+                <button type="button" class="link show-deleted"
+                    aria-pressed=move || show_deleted.get().to_string()
+                    aria-controls=format!("deleted-{}", store_id.get_value())
+                    on:click=move |_| show_deleted.update(|s| *s = !*s)>
+                    "Recently deleted"
+                </button>
+            </div>
+            <div class="deleted-slot" id=format!("deleted-{}", store_id.get_value())>
+                {move || show_deleted.get().then(|| {
+                    let store = store_entry.get_value();
+                    view! {
+                        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading deleted models…"</p> }>
+                            {Suspend::new(deleted_view(store.clone(), deleted_rev))}
+                        </Suspense>
                     }
-                    (Load::Loading, _) => "Loading models…".to_string(),
-                    _ => String::new(),
-                }}
-            </p>
+                })}
+            </div>
+            <div class="live-list" hidden=move || show_deleted.get()>
+            <p class="live-note visually-hidden" role="status" aria-live="polite">{move || note.get()}</p>
             {move || match load.get() {
                 Load::Failed(e) => view! { <ListError error=e store=name_for_status.clone() on_retry=Callback::new(move |_| fetch.with_value(|f| f(true))) /> }.into_any(),
                 Load::Ready if items.with(Vec::is_empty) => view! { <ListEmpty query=query.get() on_clear=Callback::new(move |_| { typed.set(String::new()); query.set(String::new()); }) /> }.into_any(),
@@ -317,6 +366,8 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                     // Keyed on position and version, so a row whose model changed is drawn anew.
                     <For each=visible key=|(i, m)| (*i, m.id.clone(), m.updated.clone()) children=move |(i, m)| {
                         let id = m.id.clone();
+                        let mark_id = StoredValue::new(m.id.clone());
+                        let mark = move || mark_id.with_value(|id| marks.with(|k| k.get(id).copied()));
                         view! {
                             <div role="option" class="ex-row" id=opt_id(i)
                                 style:top=format!("{}px", i * ROW_H)
@@ -324,6 +375,9 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                                 aria-posinset=i + 1
                                 aria-setsize=move || total.get().unwrap_or(0).to_string()
                                 class:current=move || current.get().as_deref() == Some(id.as_str())
+                                class:live-new=move || mark() == Some(Mark::New)
+                                class:live-changed=move || mark() == Some(Mark::Changed)
+                                class:live-deleted=move || mark() == Some(Mark::Deleted)
                                 data-id=m.id.clone()
                                 on:click=move |_| open(i)>
                                 <span class="row-name">{m.name.clone()}</span>
@@ -336,6 +390,7 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             <Show when=move || more_loading.get()>
                 <p class="loading more" role="status">"Loading more…"</p>
             </Show>
+            </div>
         </div>
     }
 }

@@ -1,16 +1,20 @@
 //! The open model: its header, the actions, and the document as a collapsible JSON tree.
 //! The tree renders a node's children only when it is open, and those in chunks, so a
 //! document with 100,000 entries opens as fast as a small one.
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use leptos::prelude::*;
 use sa_shared::{
+    history::Op,
     model::human_size,
     web::{
         doc::{Doc, Node, Shape},
+        feed::{self, FeedEvent},
         store_api,
     },
 };
+
+use sa_editor::HistoryPanel;
 
 use crate::{
     components::{actions::Actions, editor::editor},
@@ -23,6 +27,19 @@ const CHUNK: usize = 200;
 const NEW_MODEL: &str = "{\n  \"name\": \"Untitled\"\n}";
 /// Strings longer than this are cut until the user asks for all of it.
 const LONG_STRING: usize = 300;
+/// How long "updated by … just now" stays up.
+const JUST_NOW: Duration = Duration::from_secs(60);
+
+/// What the change feed said about the open model.
+#[derive(Clone, Debug, PartialEq)]
+enum Live {
+    None,
+    /// Reloaded in place (no edit was open); who saved.
+    Updated(String),
+    /// Someone saved while the user edits: their version, not shown yet.
+    Newer(String, Loaded),
+    Deleted(String),
+}
 
 /// The right-hand side: the new-model editor, the open model, or a hint.
 #[component]
@@ -93,6 +110,99 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
     let reload = Callback::new(move |_: ()| doc.refetch());
     let back = move |_| ctx.nav.go(&store.with_value(|s| s.id.clone()), None);
 
+    // Someone else's save: with no edit open the model reloads in place; with one, a notice.
+    let live = RwSignal::new(Live::None);
+    let shown = StoredValue::new(0u32);
+    let same = |a: &str, b: &str| a.trim_matches('"') == b.trim_matches('"');
+    let follow = move |who: String, op: Option<Op>, etag: Option<String>| {
+        let current = loaded.with_untracked(|l| l.as_ref().map(|l| l.etag.clone()));
+        if let (Some(c), Some(e)) = (&current, &etag) {
+            if same(c, e) {
+                return;
+            }
+        }
+        if op == Some(Op::Deleted) {
+            live.set(Live::Deleted(who));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let (store, id) = (store.get_value(), id.get_value());
+            let Ok(f) = store_api::get(ctx.session, &store, &id).await else {
+                return;
+            };
+            // Asked again now: the user's own save may have landed meanwhile.
+            let Some(current) = loaded.try_with_untracked(|l| l.as_ref().map(|l| l.etag.clone()))
+            else {
+                return;
+            };
+            if current.is_some_and(|c| same(&c, &f.etag)) {
+                return;
+            }
+            if editing.get_untracked() {
+                live.set(Live::Newer(who, f));
+            } else {
+                loaded.set(Some(f));
+                live.set(Live::Updated(who));
+                shown.update_value(|n| *n += 1);
+                let n = shown.get_value();
+                set_timeout(
+                    move || {
+                        if shown.try_get_value() == Some(n)
+                            && live.with_untracked(|l| matches!(l, Live::Updated(_)))
+                        {
+                            live.try_set(Live::None);
+                        }
+                    },
+                    JUST_NOW,
+                );
+            }
+        });
+    };
+    feed::watch(ctx.session, store.get_value(), move |event| match event {
+        FeedEvent::Change(c) if c.id == id.get_value() => {
+            follow(c.by.name, Some(c.op), Some(c.etag))
+        }
+        FeedEvent::Change(_) => {}
+        FeedEvent::Reset => follow("someone".into(), None, None),
+    });
+    // The user's own edit or reload makes a notice about an older state moot.
+    Effect::new(move |was: Option<bool>| {
+        let now = editing.get();
+        if was == Some(true) && !now && matches!(live.get_untracked(), Live::Newer(..)) {
+            live.set(Live::None);
+        }
+        now
+    });
+    // History: the list follows the shown document; a restore brings the model back in place.
+    let history_open = RwSignal::new(false);
+    let current_text = Signal::derive(move || {
+        loaded.with(|l| {
+            l.as_ref()
+                .map(|l| l.doc.text().to_string())
+                .unwrap_or_default()
+        })
+    });
+    let on_restored = Callback::new(move |_etag: String| {
+        leptos::task::spawn_local(async move {
+            let (store, id) = (store.get_value(), id.get_value());
+            let r = store_api::get(ctx.session, &store, &id).await;
+            ctx.observe(&store.id, r.as_ref().map(|_| ()));
+            if let Ok(f) = r {
+                editing.try_set(false);
+                loaded.try_set(Some(f));
+                live.try_set(Live::None);
+                ctx.bump(&store.id);
+            }
+        });
+    });
+    let take_theirs = move |_| {
+        if let Live::Newer(who, f) = live.get_untracked() {
+            editing.set(false);
+            loaded.set(Some(f));
+            live.set(Live::Updated(who));
+        }
+    };
+
     view! {
         <article class="model-view" aria-labelledby="model-title">
             <button type="button" class="secondary back" on:click=back>"← Back to the list"</button>
@@ -113,7 +223,7 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                             }.into_any()
                         }
                         Ok(f) => {
-                            loaded.set(Some(Loaded { doc: f.doc, etag: f.etag, size: f.size }));
+                            loaded.set(Some(f));
                             view! {
                                 {move || loaded.get().map(|l| view! {
                                     <header class="model-header">
@@ -121,10 +231,34 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                                         <p class="model-meta"><code>{id.get_value()}</code>" · "{human_size(l.size as u64)}</p>
                                     </header>
                                 })}
+                                <p class="live-notice" role="status" aria-live="polite">
+                                    {move || match live.get() {
+                                        Live::None => ().into_any(),
+                                        Live::Updated(who) => view! { <span class="ok">"This model was updated by "{who}" just now."</span> }.into_any(),
+                                        Live::Deleted(who) => view! { <span class="error">{who}" deleted this model just now. It can be restored from “Recently deleted”."</span> }.into_any(),
+                                        Live::Newer(who, _) => view! {
+                                            <span class="warn">{who}" saved a newer version. Saving yours now will be refused; copy your text first if you want to keep it."</span>
+                                            " "
+                                            <button type="button" class="link take-theirs" on:click=take_theirs>"Load their version"</button>
+                                        }.into_any(),
+                                    }}
+                                </p>
                                 <Actions tab=tab.get_value() id=id.get_value() loaded=loaded editing=editing reload=reload />
                                 <Show when=move || !editing.get()>
                                     {move || loaded.get().map(|l| view! { <JsonTree doc=l.doc /> })}
                                 </Show>
+                                <section class="ex-history">
+                                    <button type="button" class="secondary show-history"
+                                        aria-expanded=move || history_open.get().to_string()
+                                        on:click=move |_| history_open.update(|o| *o = !*o)>
+                                        "History"
+                                    </button>
+                                    {move || history_open.get().then(|| view! {
+                                        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
+                                            {Suspend::new(history_view(tab.get_value(), id.get_value(), current_text, on_restored))}
+                                        </Suspense>
+                                    })}
+                                </section>
                             }.into_any()
                         }
                     }
@@ -132,6 +266,24 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
             </Suspense>
         </article>
     }
+}
+
+/// The model's History panel (sa-editor's `HistoryPanel`), a split point (`split` feature):
+/// it loads when the user opens it.
+#[cfg_attr(feature = "split", leptos::lazy)]
+async fn history_view(
+    tab: StoreSlot,
+    id: String,
+    current: Signal<String>,
+    on_restored: Callback<String>,
+) -> AnyView {
+    let ctx = expect_context::<Ctx>();
+    let can_write = Signal::derive(move || ctx.session.can_write());
+    view! {
+        <HistoryPanel session=ctx.session store=tab.entry id=id can_write=can_write
+            current=current on_restored=on_restored />
+    }
+    .into_any()
 }
 
 /// The editor for a new model in the active store.

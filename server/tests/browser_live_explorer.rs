@@ -1,0 +1,393 @@
+//! The explorer live: two writers, each in their own headless Chromium, through `sa-server dev`.
+//!
+//! - A model that B creates shows in A's open tab without a reload, marked for a moment; B's
+//!   changes and deletes follow.
+//! - A model B deletes in the client is restored from A's "Recently deleted", back in the list
+//!   with its content intact.
+//! - A reader sees "Recently deleted" without "Restore".
+//! - An open model follows B's saves: in place with no edit open, as a notice during an edit;
+//!   its History lists who saved, and restoring the first version brings it back.
+mod support_browser;
+
+use serde_json::{json, Value};
+use support_browser::{Browser, Stack, DESKTOP, PHONE};
+
+const ANN: (&str, &str) = ("ann", "tulip harbour quartz 71");
+const BOB: (&str, &str) = ("bob", "copper meadow violin 82");
+const RITA: (&str, &str) = ("rita", "lantern pebble orbit 93");
+
+/// The file store's models, as the gateway routes them.
+const MODELS: &str = "/file/api/model";
+
+// ---- set-up ----
+
+async fn two_writers() -> Stack {
+    let stack = Stack::start().await;
+    stack.add_user(ANN.0, ANN.1, &["writer"]).await;
+    stack.add_user(BOB.0, BOB.1, &["writer"]).await;
+    stack
+}
+
+/// `POST` a model as `who`; returns its id.
+async fn create(stack: &Stack, who: (&str, &str), doc: &Value) -> String {
+    let res = stack
+        .http()
+        .post(stack.url("store", MODELS))
+        .bearer_auth(stack.token(who.0, who.1).await)
+        .json(doc)
+        .send()
+        .await
+        .expect("POST a model");
+    assert_eq!(res.status(), 201, "create a model as {}", who.0);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The stored document and its ETag.
+async fn get(stack: &Stack, who: (&str, &str), id: &str) -> (Value, String) {
+    let res = stack
+        .http()
+        .get(stack.url("store", &format!("{MODELS}/{id}")))
+        .bearer_auth(stack.token(who.0, who.1).await)
+        .send()
+        .await
+        .expect("GET a model");
+    assert_eq!(res.status(), 200, "GET the model {id}");
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    (res.json().await.expect("a JSON model"), etag)
+}
+
+/// Saves `doc` as `who` over HTTP, as another client would (If-Match the current ETag).
+async fn save(stack: &Stack, who: (&str, &str), id: &str, doc: &Value) {
+    let (_, etag) = get(stack, who, id).await;
+    let res = stack
+        .http()
+        .put(stack.url("store", &format!("{MODELS}/{id}")))
+        .bearer_auth(stack.token(who.0, who.1).await)
+        .header("If-Match", etag)
+        .json(doc)
+        .send()
+        .await
+        .expect("PUT a model");
+    assert_eq!(res.status(), 200, "save the model as {}", who.0);
+}
+
+async fn delete(stack: &Stack, who: (&str, &str), id: &str) {
+    let res = stack
+        .http()
+        .delete(stack.url("store", &format!("{MODELS}/{id}")))
+        .bearer_auth(stack.token(who.0, who.1).await)
+        .send()
+        .await
+        .expect("DELETE a model");
+    assert_eq!(res.status(), 204, "delete the model as {}", who.0);
+}
+
+// ---- actions ----
+
+/// Signs in on the client's login page (the explorer shares the session), then opens the
+/// explorer at `path`.
+async fn sign_in(b: &Browser, stack: &Stack, who: (&str, &str), path: &str) {
+    b.goto(&stack.url("client", "/login")).await;
+    b.fill("#login-username", who.0).await;
+    b.fill("#login-password", who.1).await;
+    b.click("#login-submit").await;
+    b.check_text("#session-user", who.0).await;
+    b.goto(&stack.url("explorer", path)).await;
+    b.find_text(".app-header .session-state", who.0).await;
+}
+
+/// Marks the page, so a later check can tell it was never reloaded.
+async fn mark_page(b: &Browser) {
+    b.eval("window.__saSamePage = true; return true").await;
+}
+
+// ---- checks ----
+
+async fn check_same_page(b: &Browser, what: &str) {
+    assert_eq!(
+        b.eval("return window.__saSamePage === true").await,
+        json!(true),
+        "{what}: the page was reloaded"
+    );
+}
+
+/// The names in the list, top to bottom.
+async fn listed(b: &Browser) -> Vec<String> {
+    let v = b
+        .eval("return [...document.querySelectorAll('.live-list:not([hidden]) .ex-row .row-name')].map(e => e.textContent)")
+        .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_another_writer_creates_shows_in_the_open_tab_without_a_reload() {
+    let stack = two_writers().await;
+    create(&stack, ANN, &json!({"name": "Existing pump"})).await;
+    let a = stack.browser(DESKTOP).await;
+    let b = stack.browser(DESKTOP).await;
+    sign_in(&a, &stack, ANN, "/file").await;
+    a.check_text(".ex-row", "Existing pump").await;
+    a.check_text(".list-status", "1 of 1 models").await;
+    mark_page(&a).await;
+
+    // B creates a model in their own explorer.
+    sign_in(&b, &stack, BOB, "/file").await;
+    b.click(".new-model").await;
+    b.set_value("#model-json", r#"{"name": "Bob's turbine", "blades": 3}"#)
+        .await;
+    b.click("form.editor button.save").await;
+    b.check_text("#model-title", "Bob's turbine").await;
+
+    // A's tab lists it, on top (newest first), marked as new, and says who added it.
+    a.check_text(".ex-row.live-new", "Bob's turbine").await;
+    a.check_text(".live-note", "“Bob's turbine” was added by bob.")
+        .await;
+    assert_eq!(listed(&a).await, ["Bob's turbine", "Existing pump"]);
+    a.check_text(".list-status", "2 of 2 models").await;
+    // The mark goes after its moment.
+    a.wait_js(
+        "the new-row mark cleared",
+        "!document.querySelector('.ex-row.live-new')",
+    )
+    .await;
+    check_same_page(&a, "after B's create").await;
+
+    // A change by B redraws the row with its new name; a delete takes it out.
+    let id = b
+        .eval("return location.pathname.split('/').pop()")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    save(&stack, BOB, &id, &json!({"name": "Bob's big turbine"})).await;
+    a.check_text(".ex-row.live-changed", "Bob's big turbine")
+        .await;
+    a.check_text(".live-note", "was changed by bob").await;
+    // Shown at both widths, each with a fresh change so the mark is on screen.
+    a.screenshot("explorer-live-list-desktop").await;
+    a.resize(PHONE).await;
+    save(&stack, BOB, &id, &json!({"name": "Bob's bigger turbine"})).await;
+    a.check_text(".ex-row.live-changed", "Bob's bigger turbine")
+        .await;
+    a.screenshot("explorer-live-list-phone").await;
+    a.resize(DESKTOP).await;
+
+    delete(&stack, BOB, &id).await;
+    a.check_text(".live-note", "was deleted by bob").await;
+    a.wait_js(
+        "the deleted row left the list",
+        "[...document.querySelectorAll('.ex-row .row-name')].every(e => !e.textContent.includes('turbine'))",
+    )
+    .await;
+    assert_eq!(listed(&a).await, ["Existing pump"]);
+    a.check_text(".list-status", "1 of 1 models").await;
+    check_same_page(&a, "after B's change and delete").await;
+
+    // The keyboard still walks the list.
+    a.click(".list-viewport").await;
+    a.press(fantoccini::key::Key::Enter).await;
+    a.check_text("#model-title", "Existing pump").await;
+
+    a.check_no_console_errors().await;
+    b.check_no_console_errors().await;
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_deleted_in_the_client_is_restored_from_recently_deleted() {
+    let stack = two_writers().await;
+    let doc = json!({
+        "name": "Gearbox",
+        "meta": {"author": "ann", "rev": 4},
+        "layers": [{"label": "shaft"}, {"label": "gears", "teeth": [12, 36]}]
+    });
+    let id = create(&stack, ANN, &doc).await;
+    create(&stack, ANN, &json!({"name": "Bearing"})).await;
+    let a = stack.browser(DESKTOP).await;
+    let b = stack.browser(DESKTOP).await;
+    sign_in(&a, &stack, ANN, "/file").await;
+    a.check_text(".ex-row", "Gearbox").await;
+    mark_page(&a).await;
+
+    // B deletes it on the client's model page.
+    sign_in(&b, &stack, BOB, "/").await;
+    b.goto(&stack.url("client", &format!("/models/file/{id}")))
+        .await;
+    b.check_text("#model-title", "Gearbox").await;
+    b.click("#delete-model").await;
+    b.click("#delete-confirm").await;
+    b.check_text("#deleted-notice", "Gearbox").await;
+
+    // A's list drops it by itself; "Recently deleted" has it, with who-knows-when and size.
+    a.wait_js(
+        "Gearbox left A's list",
+        "[...document.querySelectorAll('.ex-row .row-name')].every(e => e.textContent !== 'Gearbox')",
+    )
+    .await;
+    a.click(".show-deleted").await;
+    a.check_text(".deleted-row .row-name", "Gearbox").await;
+    a.check_text(".deleted-row .row-meta", "deleted ").await;
+    assert_eq!(
+        a.eval("return document.querySelector('.show-deleted').getAttribute('aria-pressed')")
+            .await,
+        json!("true")
+    );
+    a.screenshots("explorer-recently-deleted", DESKTOP).await;
+
+    a.click(".deleted-row .restore").await;
+    a.check_text(".deleted-view .ex-notice", "Restored “Gearbox”")
+        .await;
+    a.wait_js(
+        "the restored row left Recently deleted",
+        "!document.querySelector('.deleted-row')",
+    )
+    .await;
+    a.check_text(
+        ".deleted-view .empty-state",
+        "Nothing was deleted here recently",
+    )
+    .await;
+
+    // Back in the list, and its content is what was deleted.
+    a.click(".show-deleted").await;
+    a.check_text(".live-list .ex-row", "Gearbox").await;
+    check_same_page(&a, "after the restore").await;
+    let (stored, _) = get(&stack, ANN, &id).await;
+    assert_eq!(stored, doc, "the restored model has its content back");
+    // History says who deleted it and who brought it back.
+    let versions: Value = stack
+        .http()
+        .get(stack.url("store", &format!("{MODELS}/{id}/versions")))
+        .bearer_auth(stack.token(ANN.0, ANN.1).await)
+        .send()
+        .await
+        .expect("GET versions")
+        .json()
+        .await
+        .expect("a version page");
+    let ops: Vec<(String, String)> = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["op"].as_str().unwrap().to_string(),
+                v["by"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("restored".to_string(), ANN.0.to_string()),
+            ("deleted".to_string(), BOB.0.to_string()),
+            ("created".to_string(), ANN.0.to_string()),
+        ]
+    );
+    // B's client shows it again too (a plain load).
+    b.goto(&stack.url("client", &format!("/models/file/{id}")))
+        .await;
+    b.check_text("#model-title", "Gearbox").await;
+
+    a.check_no_console_errors().await;
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_sees_recently_deleted_without_restore() {
+    let stack = two_writers().await;
+    stack.add_user(RITA.0, RITA.1, &["reader"]).await;
+    let id = create(&stack, ANN, &json!({"name": "Old valve"})).await;
+    delete(&stack, ANN, &id).await;
+    let r = stack.browser(DESKTOP).await;
+    sign_in(&r, &stack, RITA, "/file").await;
+    r.check_text(".ex-list .empty-state", "No models here yet")
+        .await;
+    r.click(".show-deleted").await;
+    r.check_text(".deleted-row .row-name", "Old valve").await;
+    r.find_none(".deleted-row .restore").await;
+    r.find_none(".new-model").await;
+    r.screenshot("explorer-recently-deleted-reader").await;
+    r.check_no_console_errors().await;
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_model_follows_another_writers_saves() {
+    let stack = two_writers().await;
+    let id = create(&stack, ANN, &json!({"name": "Compressor", "stages": 2})).await;
+    let a = stack.browser(DESKTOP).await;
+    sign_in(&a, &stack, ANN, &format!("/file/{id}")).await;
+    a.check_text("#model-title", "Compressor").await;
+    mark_page(&a).await;
+
+    // No edit open: the model reloads in place and says who saved.
+    save(
+        &stack,
+        BOB,
+        &id,
+        &json!({"name": "Compressor", "stages": 3}),
+    )
+    .await;
+    a.check_text(".live-notice", "This model was updated by bob just now.")
+        .await;
+    a.check_text(".json-tree", "3").await;
+    check_same_page(&a, "after B's save").await;
+
+    // During an edit: a notice, and the edit stays.
+    a.click(".ex-actions .edit").await;
+    a.find("#model-json").await;
+    save(
+        &stack,
+        BOB,
+        &id,
+        &json!({"name": "Compressor II", "stages": 4}),
+    )
+    .await;
+    a.check_text(".live-notice", "bob saved a newer version.")
+        .await;
+    a.find("#model-json").await;
+    a.screenshots("explorer-live-notice", DESKTOP).await;
+    // Taking theirs closes the edit and shows their version.
+    a.click(".live-notice .take-theirs").await;
+    a.check_text("#model-title", "Compressor II").await;
+    a.find_none("#model-json").await;
+    check_same_page(&a, "after taking B's version").await;
+
+    // History lists the three writes with who made them; restoring the first brings it back
+    // in place, as a new version.
+    a.click(".show-history").await;
+    a.wait_js(
+        "three versions listed",
+        "document.querySelectorAll('.history-version').length === 3",
+    )
+    .await;
+    let who = a
+        .eval("return [...document.querySelectorAll('.history-version .history-who')].map(e => e.textContent)")
+        .await;
+    assert_eq!(who, json!(["bob", "bob", "ann"]));
+    a.screenshots("explorer-history", DESKTOP).await;
+    a.click(".history-version:last-child .history-restore")
+        .await;
+    a.check_text("#model-title", "Compressor").await;
+    a.wait_js(
+        "the restore is the newest version",
+        "document.querySelectorAll('.history-version').length === 4 && document.querySelector('.history-version .history-op').textContent === 'restored'",
+    )
+    .await;
+    let (stored, _) = get(&stack, ANN, &id).await;
+    assert_eq!(stored, json!({"name": "Compressor", "stages": 2}));
+    check_same_page(&a, "after the restore from history").await;
+
+    a.check_no_console_errors().await;
+    a.close().await;
+}
