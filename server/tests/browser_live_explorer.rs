@@ -7,10 +7,10 @@
 //! - A reader sees "Recently deleted" without "Restore".
 //! - An open model follows B's saves: in place with no edit open, as a notice during an edit;
 //!   its History lists who saved, and restoring the first version brings it back.
-mod support_browser;
 
+mod support;
 use serde_json::{json, Value};
-use support_browser::{Browser, Stack, DESKTOP, PHONE};
+use support::browser::{Browser, Stack, DESKTOP, PHONE};
 
 const ANN: (&str, &str) = ("ann", "tulip harbour quartz 71");
 const BOB: (&str, &str) = ("bob", "copper meadow violin 82");
