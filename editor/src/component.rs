@@ -72,9 +72,10 @@ pub fn JsonEditor(
     let schedule_check = move || {
         let ticket = checks.get_value() + 1;
         checks.set_value(ticket);
+        // The editor may be gone when the timer fires (a save closes it at once).
         set_timeout(
             move || {
-                if checks.get_value() == ticket {
+                if checks.try_get_value() == Some(ticket) {
                     run_check();
                 }
             },

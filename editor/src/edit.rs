@@ -1,29 +1,67 @@
 //! Text edits the editor makes: Format, Tab and Shift-Tab, and the offset units between Rust
 //! strings (bytes) and the browser's textarea (UTF-16 code units).
 
-use crate::tokens::{self, ParseError};
+use std::{cell::Cell, rc::Rc};
+
+use crate::{
+    layout::{Column, Layout, Plan, Planned},
+    tokens::{self, ParseError},
+};
 
 /// One level of indentation, as `serde_json::to_string_pretty` writes it.
 pub const INDENT: &str = "  ";
 
 /// Pretty-prints `text`, keeping its key order (a `serde_json::Value` would sort the keys).
+/// A document whose full form would take more than [`crate::layout::LINE_BUDGET`] lines is laid out as
+/// [`crate::layout`] explains: outer levels expanded, the level that would overflow packed.
 pub fn pretty(text: &str) -> Result<String, ParseError> {
-    let mut out = Vec::with_capacity(text.len() + text.len() / 2);
+    // First pass: fully pretty, measured to plan the layout; the answer for most documents.
+    let mut measured = Layout::new(Plan::FULL);
+    let column = Rc::new(Cell::new(0));
+    let mut full = Column {
+        inner: Vec::with_capacity(text.len() + text.len() / 2),
+        column: column.clone(),
+    };
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut ser = serde_json::Serializer::pretty(&mut out);
-    let transcoded = serde_transcode::transcode(&mut de, &mut ser).and_then(|()| de.end());
-    match transcoded {
-        // The serializer writes only UTF-8.
-        Ok(()) => Ok(String::from_utf8(out).expect("serde_json writes UTF-8")),
+    let formatter = Planned {
+        layout: &mut measured,
+        column: column.clone(),
+    };
+    let mut ser = serde_json::Serializer::with_formatter(&mut full, formatter);
+    if serde_transcode::transcode(&mut de, &mut ser)
+        .and_then(|()| de.end())
+        .is_err()
+    {
         // Report the error as a plain parse would, with its position in `text`.
-        Err(_) => Err(tokens::check(text).err().unwrap_or_else(|| ParseError {
+        return Err(tokens::check(text).err().unwrap_or_else(|| ParseError {
             message: "could not format".into(),
             line: 1,
             column: 1,
             byte_offset: 0,
             char_offset: 0,
-        })),
+        }));
     }
+    // Planned by the compact size, so formatting a formatted text again changes nothing.
+    let plan = Plan::for_layout(&measured, measured.compact_len(full.inner.len()));
+    if plan == Plan::FULL {
+        // The serializer writes only UTF-8.
+        return Ok(String::from_utf8(full.inner).expect("serde_json writes UTF-8"));
+    }
+    let mut layout = Layout::new(plan);
+    column.set(0);
+    let mut out = Column {
+        inner: Vec::with_capacity(text.len() + text.len() / 2),
+        column: column.clone(),
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let formatter = Planned {
+        layout: &mut layout,
+        column,
+    };
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde_transcode::transcode(&mut de, &mut ser).expect("the text parsed a moment ago");
+    // The serializer writes only UTF-8.
+    Ok(String::from_utf8(out.inner).expect("serde_json writes UTF-8"))
 }
 
 /// The text and selection after an edit; offsets in bytes.
@@ -144,6 +182,69 @@ mod tests {
         assert_eq!(
             pretty(text).unwrap(),
             "{\n  \"z\": 1,\n  \"a\": [\n    true,\n    {\n      \"m\": null\n    }\n  ]\n}"
+        );
+    }
+
+    #[test]
+    fn a_document_within_the_budget_is_as_serde_json_pretty_prints_it() {
+        let text = r#"{"a":[1,[2,{"b":{}}],[]],"c":{"d":null,"e":"x"}}"#;
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            pretty(text).unwrap(),
+            serde_json::to_string_pretty(&v).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_long_document_packs_the_level_that_would_overflow_the_budget() {
+        let layers: Vec<String> = (0..20_000)
+            .map(|i| format!(r#"{{"z":"layer {i}","w":[0.25,0.5]}}"#))
+            .collect();
+        let text = format!(
+            r#"{{"meta":{{"author":"ann"}},"layers":[{}]}}"#,
+            layers.join(",")
+        );
+        let out = pretty(&text).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines.len() <= crate::layout::LINE_BUDGET,
+            "{} lines",
+            lines.len()
+        );
+        assert!(
+            lines.len() > 100,
+            "still spread over lines: {}",
+            lines.len()
+        );
+        // The outer levels as usual; the layers, compact, share lines.
+        assert_eq!(
+            &lines[..4],
+            ["{", r#"  "meta": {"#, r#"    "author": "ann""#, "  },"]
+        );
+        assert_eq!(lines[4], r#"  "layers": ["#);
+        assert!(
+            lines[5].starts_with(r#"    {"z":"layer 0","w":[0.25,0.5]}, {"z":"layer 1""#),
+            "{}",
+            lines[5]
+        );
+        let width = crate::layout::packed_width(text.len());
+        assert!(
+            lines.iter().all(|l| l.len() < width + 40),
+            "no line far past the width"
+        );
+        // Same document, same key order.
+        let compact: String =
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&out).unwrap())
+                .unwrap();
+        let expected: String =
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&text).unwrap())
+                .unwrap();
+        assert!(compact == expected, "the same document");
+        assert!(out.find("\"z\"").unwrap() < out.find("\"w\"").unwrap());
+        // Formatting it again changes nothing.
+        assert!(
+            pretty(&out).unwrap() == out,
+            "formatting again changed the text"
         );
     }
 

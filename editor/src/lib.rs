@@ -4,6 +4,7 @@
 //! - [`diff`]: a readable per-path diff with `+`/`−`/`~` markers.
 //! - [`tokens`]: a tokenizer for highlighting (broken JSON too) and the place of a parse error.
 //! - [`edit`]: Format, Tab/Shift-Tab indentation, and textarea (UTF-16) offsets.
+//! - [`layout`]: how Format lays out a document within a budget of lines.
 //!
 //! All of that is plain Rust and tested natively. The `web` feature adds the Leptos
 //! component [`JsonEditor`], the
@@ -13,6 +14,7 @@
 pub mod diff;
 pub mod edit;
 pub mod layer;
+pub mod layout;
 pub mod merge;
 pub mod tokens;
 

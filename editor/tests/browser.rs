@@ -209,16 +209,21 @@ async fn a_one_mebibyte_document_draws_only_the_visible_lines() {
     let opened = window().performance().unwrap().now() - start;
     let total = f.area().value().lines().count();
     console_log!(
-        "{} bytes pretty, {total} lines, open {opened:.0} ms",
+        "{} bytes formatted, {total} lines, open {opened:.0} ms",
         f.area().value().len()
     );
-    assert!(total > 50_000);
+    // Within the line budget Chromium's textarea lays out quickly (see sa_editor::layout),
+    // and still spread over many lines rather than one.
+    assert!(
+        (1_000..=sa_editor::layout::LINE_BUDGET).contains(&total),
+        "{total} lines"
+    );
     let drawn = f.count(".sa-editor-line");
     assert!(drawn < 100, "{drawn} lines drawn of {total}");
     assert_eq!(f.count(".sa-editor-gutter div"), drawn);
 
-    // Scrolled to line 30,001 (20 px lines), the layer follows.
-    f.area().set_scroll_top(30_000 * 20);
+    // Scrolled to line 2,001 (20 px lines), the layer follows.
+    f.area().set_scroll_top(2_000 * 20);
     f.area()
         .dispatch_event(&web_sys::Event::new("scroll").unwrap())
         .unwrap();
@@ -226,7 +231,7 @@ async fn a_one_mebibyte_document_draws_only_the_visible_lines() {
         f.find(".sa-editor-gutter")
             .first_element_child()
             .and_then(|e| e.text_content())
-            == Some("29981".into())
+            == Some("1981".into())
     })
     .await;
     assert!(f.count(".sa-editor-line") < 100);

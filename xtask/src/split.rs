@@ -120,7 +120,10 @@ pub fn build(
         },
     )?;
 
-    if tc.wasm_opt {
+    // `SA_SPLIT_NO_OPT=1 cargo xtask build` leaves the modules as linked, names and all, so a
+    // trap in the browser shows which Rust function it was in (that is how a disposed value
+    // read from a timer in the editor was found).
+    if tc.wasm_opt && std::env::var_os("SA_SPLIT_NO_OPT").is_none() {
         let wasm_opt = root.join(".tools/node_modules/.bin/wasm-opt");
         let modules = files_with_ext(&out, "wasm")?;
         step(

@@ -9,7 +9,7 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::Mutex,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use fantoccini::{
@@ -197,14 +197,12 @@ impl Driver {
                 )
             });
         let url = format!("http://127.0.0.1:{port}/");
-        let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within {WAIT:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::eventually::eventually_within(
+            &format!("chromedriver to listen on port {port}"),
+            WAIT,
+            || async move { std::net::TcpStream::connect(("127.0.0.1", port)).ok() },
+        )
+        .await;
         Driver { child, url }
     }
 }
@@ -389,17 +387,17 @@ impl Browser {
     pub async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.wait_enabled(&el, css).await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        if let Err(e) = el.click().await {
+            self.fail(&format!("click {css}: {e}")).await;
+        }
     }
 
     /// Clicks the first element matching `css` whose text contains `text`.
     pub async fn click_text(&self, css: &str, text: &str) {
         let el = self.find_text(css, text).await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css} {text:?}: {e}"));
+        if let Err(e) = el.click().await {
+            self.fail(&format!("click {css} {text:?}: {e}")).await;
+        }
     }
 
     /// Replaces an input's value by typing, so the app sees real input events.
@@ -549,105 +547,96 @@ impl Browser {
     // ---- finds (all wait up to WAIT) ----
 
     pub async fn find(&self, css: &str) -> Element {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            // Any error (not only "no such element": also "aborted by navigation" while the
-            // app reloads a page) means "not there yet" until the deadline.
-            let err = match self.client.find(Locator::Css(css)).await {
-                Ok(el) => return el,
-                Err(e) => e,
-            };
-            if Instant::now() > deadline {
-                self.fail(&format!("no element {css:?} within {WAIT:?}: {err}"))
-                    .await;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        // Any error (not only "no such element": also "aborted by navigation" while the app
+        // reloads a page) means "not there yet" until the bound.
+        self.until(
+            || format!("no element {css:?} within {WAIT:?}"),
+            || async move { self.client.find(Locator::Css(css)).await.ok() },
+        )
+        .await
     }
 
     /// The first element matching `css` whose visible text contains `text`.
     pub async fn find_text(&self, css: &str, text: &str) -> Element {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Ok(all) = self.client.find_all(Locator::Css(css)).await {
-                for el in all {
-                    if el.text().await.map(|t| t.contains(text)).unwrap_or(false) {
-                        return el;
+        self.until(
+            || format!("no {css:?} containing {text:?} within {WAIT:?}"),
+            || async move {
+                for el in self.client.find_all(Locator::Css(css)).await.ok()? {
+                    if el.text().await.is_ok_and(|t| t.contains(text)) {
+                        return Some(el);
                     }
                 }
-            }
-            if Instant::now() > deadline {
-                self.fail(&format!("no {css:?} containing {text:?} within {WAIT:?}"))
-                    .await;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                None
+            },
+        )
+        .await
     }
 
     /// Waits until no element matches `css`.
     pub async fn find_none(&self, css: &str) {
-        let deadline = Instant::now() + WAIT;
-        while !self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .map(|v| v.is_empty())
-            .unwrap_or(false)
-        {
-            if Instant::now() > deadline {
-                self.fail(&format!("{css:?} is still there after {WAIT:?}"))
-                    .await;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.until(
+            || format!("{css:?} is still there after {WAIT:?}"),
+            || async move {
+                let all = self.client.find_all(Locator::Css(css)).await.ok()?;
+                all.is_empty().then_some(())
+            },
+        )
+        .await
     }
 
     /// Waits until `js` (an expression) is truthy.
     pub async fn wait_js(&self, what: &str, js: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let v = self.eval(&format!("return ({js});")).await;
-            if !(v.is_null() || v == json!(false) || v == json!("") || v == json!(0)) {
-                return v;
-            }
-            if Instant::now() > deadline {
-                self.fail(&format!("{what}: `{js}` stayed falsy for {WAIT:?}"))
-                    .await;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let script = format!("return ({js});");
+        let script = script.as_str();
+        self.until(
+            || format!("{what}: `{js}` stayed falsy for {WAIT:?}"),
+            || async move {
+                let v = self.eval(script).await;
+                let falsy = v.is_null() || v == json!(false) || v == json!("") || v == json!(0);
+                (!falsy).then_some(v)
+            },
+        )
+        .await
     }
 
     pub async fn wait_url(&self, what: &str, contains: &str) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let url = self
-                .client
-                .current_url()
-                .await
-                .map(|u| u.to_string())
-                .unwrap_or_default();
-            if url.contains(contains) {
-                return;
-            }
-            if Instant::now() > deadline {
-                self.fail(&format!(
-                    "{what}: URL is {url}, expected it to contain {contains:?}"
-                ))
-                .await;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let last = std::sync::Mutex::new(String::new());
+        let last = &last;
+        self.until(
+            || {
+                format!(
+                    "{what}: URL is {}, expected it to contain {contains:?}",
+                    last.lock().unwrap()
+                )
+            },
+            || async move {
+                let url = self.client.current_url().await.ok()?.to_string();
+                let found = url.contains(contains);
+                *last.lock().unwrap() = url;
+                found.then_some(())
+            },
+        )
+        .await
     }
 
     async fn wait_enabled(&self, el: &Element, css: &str) {
-        let deadline = Instant::now() + WAIT;
-        while !el.is_enabled().await.unwrap_or(true) {
-            if Instant::now() > deadline {
-                self.fail(&format!("{css:?} stayed disabled for {WAIT:?}"))
-                    .await;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        self.until(
+            || format!("{css:?} stayed disabled for {WAIT:?}"),
+            || async move { el.is_enabled().await.unwrap_or(true).then_some(()) },
+        )
+        .await
+    }
+
+    /// The one wait loop of the browser: polls `check` up to [`WAIT`], and fails with a
+    /// screenshot and the console (see [`Browser::fail`]) if it never holds.
+    async fn until<T, F, Fut>(&self, why: impl FnOnce() -> String, check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        match super::eventually::poll_within(WAIT, check).await {
+            Some(v) => v,
+            None => self.fail(&why()).await,
         }
     }
 

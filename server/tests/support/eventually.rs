@@ -19,7 +19,20 @@ where
 /// [`eventually`] with a bound of its own, for a condition that may take longer (or should
 /// give up sooner) than the usual 30 s. The bound is counted in polling steps, not read off
 /// the clock, so a slow machine gets as many polls as a fast one.
-pub async fn eventually_within<T, F, Fut>(what: &str, bound: Duration, mut check: F) -> T
+pub async fn eventually_within<T, F, Fut>(what: &str, bound: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    match poll_within(bound, check).await {
+        Some(v) => v,
+        None => panic!("gave up waiting: {what} (polled for {bound:?})"),
+    }
+}
+
+/// Polls `check` in steps until it returns `Some`, or gives `None` after `bound`'s worth of
+/// steps; for callers that fail in their own way (the browser fails with a screenshot).
+pub async fn poll_within<T, F, Fut>(bound: Duration, mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -27,9 +40,9 @@ where
     let attempts = (bound.as_millis() / STEP.as_millis()).max(1);
     for _ in 0..attempts {
         if let Some(v) = check().await {
-            return v;
+            return Some(v);
         }
         tokio::time::sleep(STEP).await;
     }
-    panic!("gave up waiting: {what} (polled for {bound:?})");
+    None
 }
