@@ -169,6 +169,32 @@ pub fn merge(base: &Value, theirs: &Value, mine: &Value) -> Merged {
     }
 }
 
+/// The merge of three JSON texts, as the apps run it on a refused save: `Ok(Some((text,
+/// summary)))` when it is clean (the text pretty-printed, to save with the current ETag),
+/// `Ok(None)` when paths conflict (the user chooses, in a `MergeView`), and an error naming
+/// the text that is not JSON.
+pub fn merge_texts(
+    base: &str,
+    theirs: &str,
+    mine: &str,
+) -> Result<Option<(String, String)>, String> {
+    let parse = |t: &str, what: &str| {
+        serde_json::from_str::<Value>(t).map_err(|e| format!("{what} is not JSON: {e}"))
+    };
+    let (base, theirs, mine) = (
+        parse(base, "The version your edit started from")?,
+        parse(theirs, "The stored version")?,
+        parse(mine, "Your edit")?,
+    );
+    let merged = merge(&base, &theirs, &mine);
+    Ok(merged.is_clean().then(|| {
+        (
+            serde_json::to_string_pretty(&merged.value).unwrap_or_default(),
+            merged.summary(),
+        )
+    }))
+}
+
 /// Settles every conflict of `merged` with the choice given for its path.
 pub fn resolve(merged: &Merged, choices: &BTreeMap<String, Choice>) -> Result<Value, Unresolved> {
     let missing: Vec<String> = merged
@@ -272,6 +298,26 @@ fn set(doc: &mut Value, path: &Pointer, value: Option<Value>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn merge_texts_saves_a_clean_merge_and_leaves_conflicts_to_the_user() {
+        let base = r#"{"a": 1, "b": 1}"#;
+        let (text, summary) = merge_texts(base, r#"{"a": 2, "b": 1}"#, r#"{"a": 1, "b": 3}"#)
+            .unwrap()
+            .expect("different paths merge");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!({"a": 2, "b": 3})
+        );
+        assert_eq!(summary, "1 change of yours and 1 of theirs were combined");
+        assert_eq!(
+            merge_texts(base, r#"{"a": 2, "b": 1}"#, r#"{"a": 3, "b": 1}"#),
+            Ok(None),
+            "the same path changed on both sides"
+        );
+        let err = merge_texts(base, "{", base).unwrap_err();
+        assert!(err.starts_with("The stored version is not JSON"), "{err}");
+    }
 
     fn model() -> Value {
         json!({

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::browser::{dist_dir, workspace_root, Browser, Options, Stack, DESKTOP};
 
 const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
@@ -86,38 +86,15 @@ async fn fetched(b: &Browser) -> Vec<String> {
         .collect()
 }
 
-async fn sign_in(b: &Browser, stack: &Stack) {
-    b.goto(&stack.url("client", "/login")).await;
-    b.fill("#login-username", ROOT.0).await;
-    b.fill("#login-password", ROOT.1).await;
-    b.click("#login-submit").await;
-    b.check_text("#session-user", ROOT.0).await;
-}
-
-async fn create_model(stack: &Stack, name: &str) -> String {
-    let token = stack.token(ROOT.0, ROOT.1).await;
-    let res = stack
-        .http()
-        .post(stack.url("store", "/file/api/model"))
-        .bearer_auth(token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("POST /file/api/model");
-    assert_eq!(res.status(), 201, "create {name}");
-    res.json::<Value>().await.expect("created body")["id"]
-        .as_str()
-        .expect("id")
-        .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_page_fetches_no_explorer_chunk_and_the_pop_over_fetches_it() {
     let folder = build_folder(&dist_dir().join("client"));
     let explorer_files = explorer_only_chunks(&folder);
     let stack = Stack::start().await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    let id = create_model(&stack, "Chunked pump").await;
+    let id = stack
+        .create_model("file", ROOT, &json!({ "name": "Chunked pump"}).to_string())
+        .await;
 
     let b = stack.browser(DESKTOP).await;
     b.goto(&stack.url("client", "/login")).await;
@@ -197,10 +174,12 @@ async fn a_missing_explorer_chunk_shows_the_reload_banner_and_the_rest_keeps_wor
     }
     let stack = Stack::start_on(copy.path().to_path_buf(), Options::default()).await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    create_model(&stack, "Still here").await;
+    stack
+        .create_model("file", ROOT, &json!({ "name": "Still here"}).to_string())
+        .await;
 
     let b = stack.browser(DESKTOP).await;
-    sign_in(&b, &stack).await;
+    b.sign_in(&stack, ROOT).await;
     b.check_text("#model-list", "Still here").await;
     b.click("#open-explorer").await;
     b.check_text(
@@ -423,7 +402,9 @@ async fn cold(b: &Browser) {
 async fn bytes_per_first_view() {
     let stack = Stack::start().await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    let id = create_model(&stack, "Measured pump").await;
+    let id = stack
+        .create_model("file", ROOT, &json!({ "name": "Measured pump"}).to_string())
+        .await;
     let b = stack.browser(DESKTOP).await;
     let mut table = Vec::new();
 

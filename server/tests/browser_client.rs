@@ -12,14 +12,6 @@ const ALICE: (&str, &str) = ("alice", "correct horse battery");
 
 // ---- actions ----
 
-async fn sign_in(b: &Browser, stack: &Stack, (name, password): (&str, &str)) {
-    b.goto(&stack.url("client", "/login")).await;
-    b.fill("#login-username", name).await;
-    b.fill("#login-password", password).await;
-    b.click("#login-submit").await;
-    b.check_text("#session-user", name).await;
-}
-
 async fn sign_out(b: &Browser) {
     b.click("#sign-out").await;
     b.find("#login-form").await;
@@ -98,7 +90,7 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
 
     // 2. An admin grants writer, in a second browser.
     let root = stack.browser(DESKTOP).await;
-    sign_in(&root, &stack, ROOT).await;
+    root.sign_in(&stack, ROOT).await;
     root.click_text(".app-header nav a", "Users").await;
     root.find("#users-table tr[data-user='alice']").await;
     root.screenshots("admin", DESKTOP).await;
@@ -122,7 +114,7 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.click("#login-submit").await;
     alice.find("#login-form .notice.error").await;
     alice.screenshots("login-failed", DESKTOP).await;
-    sign_in(&alice, &stack, ALICE).await;
+    alice.sign_in(&stack, ALICE).await;
     alice.check_text("#session-user", "writer").await;
 
     // A reload keeps the session (refresh cookie → new access token).
@@ -355,8 +347,9 @@ async fn login_returns_only_to_the_app_hosts() {
 
     // A reader opening a model sees it read-only, with the reason and the way out.
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    let token = stack.token(ROOT.0, ROOT.1).await;
-    let id = create_model(&stack, &token, r#"{"name": "Boiler"}"#).await;
+    let id = stack
+        .create_model("file", ROOT, r#"{"name": "Boiler"}"#)
+        .await;
     b.goto(&stack.url("client", &format!("/models/file/{id}")))
         .await;
     b.check_text("#model-title", "Boiler").await;
@@ -374,27 +367,6 @@ async fn login_returns_only_to_the_app_hosts() {
     b.screenshots("model-reader", DESKTOP).await;
     b.check_no_console_errors().await;
     b.close().await;
-}
-
-/// `POST /file/api/model` as `token`'s user; returns the new id.
-async fn create_model(stack: &Stack, token: &str, json: &str) -> String {
-    let res = stack
-        .http()
-        .post(stack.url("store", "/file/api/model"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(json.to_string())
-        .send()
-        .await
-        .expect("POST /file/api/model");
-    assert_eq!(
-        res.status(),
-        201,
-        "create a model: {}",
-        res.text().await.unwrap_or_default()
-    );
-    let created: sa_shared::model::ModelCreated = res.json().await.expect("created body");
-    created.id
 }
 
 fn urlencode(s: &str) -> String {

@@ -3,40 +3,9 @@
 //! that loses its network while editing. Also the dark colour scheme.
 
 mod support;
-use support::browser::{Browser, Options, Stack, DESKTOP};
+use support::browser::{Options, Stack, DESKTOP};
 
 const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
-
-async fn sign_in(b: &Browser, stack: &Stack, (name, password): (&str, &str)) {
-    b.goto(&stack.url("client", "/login")).await;
-    b.fill("#login-username", name).await;
-    b.fill("#login-password", password).await;
-    b.click("#login-submit").await;
-    b.check_text("#session-user", name).await;
-}
-
-/// `POST /{store}/api/model` as the token's user; returns the new id.
-async fn create_model(stack: &Stack, token: &str, store: &str, json: &str) -> String {
-    let res = stack
-        .http()
-        .post(stack.url("store", &format!("/{store}/api/model")))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(json.to_string())
-        .send()
-        .await
-        .expect("POST /api/model");
-    assert_eq!(
-        res.status(),
-        201,
-        "create a model in {store}: {}",
-        res.text().await.unwrap_or_default()
-    );
-    res.json::<sa_shared::model::ModelCreated>()
-        .await
-        .expect("created body")
-        .id
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_and_a_lost_network_say_what_to_do() {
@@ -48,11 +17,15 @@ async fn a_store_outage_and_a_lost_network_say_what_to_do() {
     .await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
     let token = stack.token(ROOT.0, ROOT.1).await;
-    let file_id = create_model(&stack, &token, "file", r#"{"name": "Boiler"}"#).await;
-    let redis_id = create_model(&stack, &token, "redis", r#"{"name": "Cache plan"}"#).await;
+    let file_id = stack
+        .create_model("file", ROOT, r#"{"name": "Boiler"}"#)
+        .await;
+    let redis_id = stack
+        .create_model("redis", ROOT, r#"{"name": "Cache plan"}"#)
+        .await;
 
     let b = stack.browser(DESKTOP).await;
-    sign_in(&b, &stack, ROOT).await;
+    b.sign_in(&stack, ROOT).await;
     b.check_text("#model-list", "Boiler").await;
     b.check_text("#model-list", "Cache plan").await;
 

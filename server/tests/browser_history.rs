@@ -9,14 +9,6 @@ const ROOT: (&str, &str) = ("root", "s3cret-admin-pass");
 
 // ---- actions ----
 
-async fn sign_in(b: &Browser, stack: &Stack) {
-    b.goto(&stack.url("client", "/login")).await;
-    b.fill("#login-username", ROOT.0).await;
-    b.fill("#login-password", ROOT.1).await;
-    b.click("#login-submit").await;
-    b.check_text("#session-user", ROOT.0).await;
-}
-
 async fn back(b: &Browser) {
     b.client.back().await.expect("history back");
 }
@@ -27,23 +19,6 @@ async fn forward(b: &Browser) {
 
 async fn reload(b: &Browser) {
     b.client.refresh().await.expect("reload");
-}
-
-/// `POST /file/api/model` as root; returns the new id.
-async fn create_model(stack: &Stack, json: &str) -> String {
-    let token = stack.token(ROOT.0, ROOT.1).await;
-    let res = stack
-        .http()
-        .post(stack.url("store", "/file/api/model"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(json.to_string())
-        .send()
-        .await
-        .expect("POST /file/api/model");
-    assert_eq!(res.status(), 201, "create a model");
-    let created: sa_shared::model::ModelCreated = res.json().await.expect("created body");
-    created.id
 }
 
 // ---- checks ----
@@ -69,9 +44,11 @@ async fn history_length(b: &Browser) -> u64 {
 async fn back_and_forward_across_workspace_model_workspace_admin() {
     let stack = Stack::start().await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    let id = create_model(&stack, r#"{"name": "Turbine"}"#).await;
+    let id = stack
+        .create_model("file", ROOT, r#"{"name": "Turbine"}"#)
+        .await;
     let b = stack.browser(DESKTOP).await;
-    sign_in(&b, &stack).await;
+    b.sign_in(&stack, ROOT).await;
     check_at(&b, "/", "#model-list", "Turbine").await;
 
     // Forward through the pages by their links, as a user does.
@@ -114,9 +91,11 @@ async fn back_and_forward_across_workspace_model_workspace_admin() {
 async fn a_deep_link_reloaded_on_every_route_of_both_apps() {
     let stack = Stack::start().await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    let id = create_model(&stack, r#"{"name": "Pump", "parts": [1]}"#).await;
+    let id = stack
+        .create_model("file", ROOT, r#"{"name": "Pump", "parts": [1]}"#)
+        .await;
     let b = stack.browser(DESKTOP).await;
-    sign_in(&b, &stack).await;
+    b.sign_in(&stack, ROOT).await;
 
     let model = format!("/models/file/{id}");
     let client_routes: [(&str, &str, &str); 7] = [
@@ -161,9 +140,11 @@ async fn a_deep_link_reloaded_on_every_route_of_both_apps() {
 async fn the_explorer_pop_over_adds_no_history_entry() {
     let stack = Stack::start().await;
     stack.add_user(ROOT.0, ROOT.1, &["admin"]).await;
-    create_model(&stack, r#"{"name": "Valve"}"#).await;
+    stack
+        .create_model("file", ROOT, r#"{"name": "Valve"}"#)
+        .await;
     let b = stack.browser(DESKTOP).await;
-    sign_in(&b, &stack).await;
+    b.sign_in(&stack, ROOT).await;
     b.find("#model-list").await;
     let before = history_length(&b).await;
     let path = b.eval("return location.pathname").await;

@@ -20,61 +20,6 @@ async fn stack_with_writers() -> Stack {
     stack
 }
 
-async fn sign_in(b: &Browser, stack: &Stack, (name, password): (&str, &str)) {
-    b.goto(&stack.url("client", "/login")).await;
-    b.fill("#login-username", name).await;
-    b.fill("#login-password", password).await;
-    b.click("#login-submit").await;
-    b.check_text("#session-user", name).await;
-}
-
-/// `POST /file/api/model` as `user`; returns the new id.
-async fn create_model(stack: &Stack, user: (&str, &str), doc: &Value) -> String {
-    let token = stack.token(user.0, user.1).await;
-    let res = stack
-        .http()
-        .post(stack.url("store", "/file/api/model"))
-        .bearer_auth(token)
-        .json(doc)
-        .send()
-        .await
-        .expect("POST /file/api/model");
-    assert_eq!(res.status(), 201, "create a model");
-    let created: sa_shared::model::ModelCreated = res.json().await.expect("created body");
-    created.id
-}
-
-/// The stored document and its ETag.
-async fn stored(stack: &Stack, id: &str) -> (Value, String) {
-    let token = stack.token(ANN.0, ANN.1).await;
-    let res = stack
-        .http()
-        .get(stack.url("store", &format!("/file/api/model/{id}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET the model");
-    assert_eq!(res.status(), 200, "read the model");
-    let etag = res.headers()["etag"].to_str().unwrap().to_string();
-    (res.json().await.expect("model JSON"), etag)
-}
-
-/// `PUT` as `user` over the current version.
-async fn put_model(stack: &Stack, user: (&str, &str), id: &str, doc: &Value) {
-    let (_, etag) = stored(stack, id).await;
-    let token = stack.token(user.0, user.1).await;
-    let res = stack
-        .http()
-        .put(stack.url("store", &format!("/file/api/model/{id}")))
-        .bearer_auth(token)
-        .header("if-match", etag)
-        .json(doc)
-        .send()
-        .await
-        .expect("PUT the model");
-    assert_eq!(res.status(), 200, "save the model");
-}
-
 /// Opens the model page and waits until the editor holds the document.
 async fn open_model(b: &Browser, stack: &Stack, id: &str, contains: &str) {
     b.goto(&stack.url("client", &format!("/models/file/{id}")))
@@ -131,10 +76,10 @@ fn plant() -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_at_different_paths_merge_automatically() {
     let stack = stack_with_writers().await;
-    let id = create_model(&stack, ANN, &plant()).await;
+    let id = stack.create_model("file", ANN, &plant().to_string()).await;
     let (a, b) = (stack.browser(DESKTOP).await, stack.browser(DESKTOP).await);
-    sign_in(&a, &stack, ANN).await;
-    sign_in(&b, &stack, BOB).await;
+    a.sign_in(&stack, ANN).await;
+    b.sign_in(&stack, BOB).await;
     open_model(&a, &stack, &id, "pumps").await;
     open_model(&b, &stack, &id, "pumps").await;
 
@@ -166,7 +111,7 @@ async fn edits_at_different_paths_merge_automatically() {
         "1 change of yours and 1 of theirs were combined",
     )
     .await;
-    let (doc, _) = stored(&stack, &id).await;
+    let (doc, _) = stack.stored("file", ANN, &id).await;
     assert_eq!(doc["meta"]["author"], json!("ann"), "A's edit is kept");
     assert_eq!(
         doc["layers"][3]["label"],
@@ -188,10 +133,10 @@ async fn edits_at_different_paths_merge_automatically() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflict_lists_exactly_its_path_and_mine_wins_only_there() {
     let stack = stack_with_writers().await;
-    let id = create_model(&stack, ANN, &plant()).await;
+    let id = stack.create_model("file", ANN, &plant().to_string()).await;
     let (a, b) = (stack.browser(DESKTOP).await, stack.browser(DESKTOP).await);
-    sign_in(&a, &stack, ANN).await;
-    sign_in(&b, &stack, BOB).await;
+    a.sign_in(&stack, ANN).await;
+    b.sign_in(&stack, BOB).await;
     open_model(&a, &stack, &id, "pumps").await;
     open_model(&b, &stack, &id, "pumps").await;
 
@@ -230,7 +175,7 @@ async fn a_conflict_lists_exactly_its_path_and_mine_wins_only_there() {
     b.find_none(".conflict-dialog[open]").await;
     b.check_text("#save-status", "Saved").await;
 
-    let (doc, _) = stored(&stack, &id).await;
+    let (doc, _) = stack.stored("file", ANN, &id).await;
     assert_eq!(doc["meta"]["author"], json!("bob"), "mine at the conflict");
     assert_eq!(doc["name"], json!("Plant (ann)"), "theirs elsewhere");
     assert_eq!(doc["layers"], plant()["layers"]);
@@ -244,10 +189,10 @@ async fn a_conflict_lists_exactly_its_path_and_mine_wins_only_there() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unedited_page_updates_in_place_with_the_writers_name() {
     let stack = stack_with_writers().await;
-    let id = create_model(&stack, ANN, &plant()).await;
+    let id = stack.create_model("file", ANN, &plant().to_string()).await;
     let (a, b) = (stack.browser(DESKTOP).await, stack.browser(DESKTOP).await);
-    sign_in(&a, &stack, ANN).await;
-    sign_in(&b, &stack, BOB).await;
+    a.sign_in(&stack, ANN).await;
+    b.sign_in(&stack, BOB).await;
     open_model(&a, &stack, &id, "pumps").await;
     open_model(&b, &stack, &id, "pumps").await;
 
@@ -276,10 +221,12 @@ async fn an_unedited_page_updates_in_place_with_the_writers_name() {
 async fn history_lists_each_save_and_restores_the_first() {
     let stack = stack_with_writers().await;
     let first = json!({"name": "Valve", "size": 1});
-    let id = create_model(&stack, ANN, &first).await;
-    put_model(&stack, BOB, &id, &json!({"name": "Valve", "size": 2})).await;
+    let id = stack.create_model("file", ANN, &first.to_string()).await;
+    stack
+        .put_model("file", BOB, &id, &json!({"name": "Valve", "size": 2}))
+        .await;
     let a = stack.browser(DESKTOP).await;
-    sign_in(&a, &stack, ANN).await;
+    a.sign_in(&stack, ANN).await;
     open_model(&a, &stack, &id, "\"size\": 2").await;
     edit(&a, &json!({"name": "Valve", "size": 3})).await;
     a.click("#save-model").await;
@@ -322,7 +269,7 @@ async fn history_lists_each_save_and_restores_the_first() {
         .await;
     a.check_text("#save-status", "Restored").await;
     wait_editor_contains(&a, "\"size\": 1").await;
-    let (doc, _) = stored(&stack, &id).await;
+    let (doc, _) = stack.stored("file", ANN, &id).await;
     assert_eq!(doc, first, "the first version's content is current again");
     a.wait_js(
         "the history lists the restore",
@@ -341,10 +288,14 @@ async fn a_reader_sees_the_history_without_restore() {
     stack
         .add_user("rita", "quiet meadow river", &["reader"])
         .await;
-    let id = create_model(&stack, ANN, &json!({"name": "Gauge", "v": 1})).await;
-    put_model(&stack, BOB, &id, &json!({"name": "Gauge", "v": 2})).await;
+    let id = stack
+        .create_model("file", ANN, &json!({"name": "Gauge", "v": 1}).to_string())
+        .await;
+    stack
+        .put_model("file", BOB, &id, &json!({"name": "Gauge", "v": 2}))
+        .await;
     let r = stack.browser(DESKTOP).await;
-    sign_in(&r, &stack, ("rita", "quiet meadow river")).await;
+    r.sign_in(&stack, ("rita", "quiet meadow river")).await;
     open_model(&r, &stack, &id, "\"v\": 2").await;
     r.click("#history-toggle").await;
     r.check_text(".history-version:last-child .history-who", "ann")
@@ -359,13 +310,17 @@ async fn a_reader_sees_the_history_without_restore() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_shows_new_and_deleted_models_live() {
     let stack = stack_with_writers().await;
-    create_model(&stack, ANN, &json!({"name": "Existing"})).await;
+    stack
+        .create_model("file", ANN, &json!({"name": "Existing"}).to_string())
+        .await;
     let a = stack.browser(DESKTOP).await;
-    sign_in(&a, &stack, ANN).await;
+    a.sign_in(&stack, ANN).await;
     a.check_text("#model-list", "Existing").await;
     a.eval("window.__same_page = true").await;
 
-    let id = create_model(&stack, BOB, &json!({"name": "Made by Bob"})).await;
+    let id = stack
+        .create_model("file", BOB, &json!({"name": "Made by Bob"}).to_string())
+        .await;
     a.check_text("#model-list .workspace-row.row-fresh", "Made by Bob")
         .await;
     a.screenshots("workspace-live", DESKTOP).await;
@@ -400,9 +355,9 @@ async fn the_workspace_shows_new_and_deleted_models_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_json_is_marked_at_its_line_and_column() {
     let stack = stack_with_writers().await;
-    let id = create_model(&stack, ANN, &plant()).await;
+    let id = stack.create_model("file", ANN, &plant().to_string()).await;
     let a = stack.browser(DESKTOP).await;
-    sign_in(&a, &stack, ANN).await;
+    a.sign_in(&stack, ANN).await;
     open_model(&a, &stack, &id, "pumps").await;
     a.find(".sa-editor-highlight .tok-key").await;
     a.check_text("#model-json-status", "Valid JSON").await;

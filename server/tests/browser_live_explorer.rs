@@ -28,73 +28,12 @@ async fn two_writers() -> Stack {
     stack
 }
 
-/// `POST` a model as `who`; returns its id.
-async fn create(stack: &Stack, who: (&str, &str), doc: &Value) -> String {
-    let res = stack
-        .http()
-        .post(stack.url("store", MODELS))
-        .bearer_auth(stack.token(who.0, who.1).await)
-        .json(doc)
-        .send()
-        .await
-        .expect("POST a model");
-    assert_eq!(res.status(), 201, "create a model as {}", who.0);
-    res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// The stored document and its ETag.
-async fn get(stack: &Stack, who: (&str, &str), id: &str) -> (Value, String) {
-    let res = stack
-        .http()
-        .get(stack.url("store", &format!("{MODELS}/{id}")))
-        .bearer_auth(stack.token(who.0, who.1).await)
-        .send()
-        .await
-        .expect("GET a model");
-    assert_eq!(res.status(), 200, "GET the model {id}");
-    let etag = res.headers()["etag"].to_str().unwrap().to_string();
-    (res.json().await.expect("a JSON model"), etag)
-}
-
-/// Saves `doc` as `who` over HTTP, as another client would (If-Match the current ETag).
-async fn save(stack: &Stack, who: (&str, &str), id: &str, doc: &Value) {
-    let (_, etag) = get(stack, who, id).await;
-    let res = stack
-        .http()
-        .put(stack.url("store", &format!("{MODELS}/{id}")))
-        .bearer_auth(stack.token(who.0, who.1).await)
-        .header("If-Match", etag)
-        .json(doc)
-        .send()
-        .await
-        .expect("PUT a model");
-    assert_eq!(res.status(), 200, "save the model as {}", who.0);
-}
-
-async fn delete(stack: &Stack, who: (&str, &str), id: &str) {
-    let res = stack
-        .http()
-        .delete(stack.url("store", &format!("{MODELS}/{id}")))
-        .bearer_auth(stack.token(who.0, who.1).await)
-        .send()
-        .await
-        .expect("DELETE a model");
-    assert_eq!(res.status(), 204, "delete the model as {}", who.0);
-}
-
 // ---- actions ----
 
 /// Signs in on the client's login page (the explorer shares the session), then opens the
 /// explorer at `path`.
 async fn sign_in(b: &Browser, stack: &Stack, who: (&str, &str), path: &str) {
-    b.goto(&stack.url("client", "/login")).await;
-    b.fill("#login-username", who.0).await;
-    b.fill("#login-password", who.1).await;
-    b.click("#login-submit").await;
-    b.check_text("#session-user", who.0).await;
+    b.sign_in(stack, who).await;
     b.goto(&stack.url("explorer", path)).await;
     b.find_text(".app-header .session-state", who.0).await;
 }
@@ -129,7 +68,9 @@ async fn listed(b: &Browser) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_another_writer_creates_shows_in_the_open_tab_without_a_reload() {
     let stack = two_writers().await;
-    create(&stack, ANN, &json!({"name": "Existing pump"})).await;
+    stack
+        .create_model("file", ANN, &json!({"name": "Existing pump"}).to_string())
+        .await;
     let a = stack.browser(DESKTOP).await;
     let b = stack.browser(DESKTOP).await;
     sign_in(&a, &stack, ANN, "/file").await;
@@ -166,20 +107,24 @@ async fn a_model_another_writer_creates_shows_in_the_open_tab_without_a_reload()
         .as_str()
         .unwrap()
         .to_string();
-    save(&stack, BOB, &id, &json!({"name": "Bob's big turbine"})).await;
+    stack
+        .put_model("file", BOB, &id, &json!({"name": "Bob's big turbine"}))
+        .await;
     a.check_text(".ex-row.live-changed", "Bob's big turbine")
         .await;
     a.check_text(".live-note", "was changed by bob").await;
     // Shown at both widths, each with a fresh change so the mark is on screen.
     a.screenshot("explorer-live-list-desktop").await;
     a.resize(PHONE).await;
-    save(&stack, BOB, &id, &json!({"name": "Bob's bigger turbine"})).await;
+    stack
+        .put_model("file", BOB, &id, &json!({"name": "Bob's bigger turbine"}))
+        .await;
     a.check_text(".ex-row.live-changed", "Bob's bigger turbine")
         .await;
     a.screenshot("explorer-live-list-phone").await;
     a.resize(DESKTOP).await;
 
-    delete(&stack, BOB, &id).await;
+    stack.delete_model("file", BOB, &id).await;
     a.check_text(".live-note", "was deleted by bob").await;
     a.wait_js(
         "the deleted row left the list",
@@ -209,8 +154,10 @@ async fn a_model_deleted_in_the_client_is_restored_from_recently_deleted() {
         "meta": {"author": "ann", "rev": 4},
         "layers": [{"label": "shaft"}, {"label": "gears", "teeth": [12, 36]}]
     });
-    let id = create(&stack, ANN, &doc).await;
-    create(&stack, ANN, &json!({"name": "Bearing"})).await;
+    let id = stack.create_model("file", ANN, &doc.to_string()).await;
+    stack
+        .create_model("file", ANN, &json!({"name": "Bearing"}).to_string())
+        .await;
     let a = stack.browser(DESKTOP).await;
     let b = stack.browser(DESKTOP).await;
     sign_in(&a, &stack, ANN, "/file").await;
@@ -260,7 +207,7 @@ async fn a_model_deleted_in_the_client_is_restored_from_recently_deleted() {
     a.click(".show-deleted").await;
     a.check_text(".live-list .ex-row", "Gearbox").await;
     check_same_page(&a, "after the restore").await;
-    let (stored, _) = get(&stack, ANN, &id).await;
+    let (stored, _) = stack.stored("file", ANN, &id).await;
     assert_eq!(stored, doc, "the restored model has its content back");
     // History says who deleted it and who brought it back.
     let versions: Value = stack
@@ -306,8 +253,10 @@ async fn a_model_deleted_in_the_client_is_restored_from_recently_deleted() {
 async fn a_reader_sees_recently_deleted_without_restore() {
     let stack = two_writers().await;
     stack.add_user(RITA.0, RITA.1, &["reader"]).await;
-    let id = create(&stack, ANN, &json!({"name": "Old valve"})).await;
-    delete(&stack, ANN, &id).await;
+    let id = stack
+        .create_model("file", ANN, &json!({"name": "Old valve"}).to_string())
+        .await;
+    stack.delete_model("file", ANN, &id).await;
     let r = stack.browser(DESKTOP).await;
     sign_in(&r, &stack, RITA, "/file").await;
     r.check_text(".ex-list .empty-state", "No models here yet")
@@ -324,20 +273,27 @@ async fn a_reader_sees_recently_deleted_without_restore() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_model_follows_another_writers_saves() {
     let stack = two_writers().await;
-    let id = create(&stack, ANN, &json!({"name": "Compressor", "stages": 2})).await;
+    let id = stack
+        .create_model(
+            "file",
+            ANN,
+            &json!({"name": "Compressor", "stages": 2}).to_string(),
+        )
+        .await;
     let a = stack.browser(DESKTOP).await;
     sign_in(&a, &stack, ANN, &format!("/file/{id}")).await;
     a.check_text("#model-title", "Compressor").await;
     mark_page(&a).await;
 
     // No edit open: the model reloads in place and says who saved.
-    save(
-        &stack,
-        BOB,
-        &id,
-        &json!({"name": "Compressor", "stages": 3}),
-    )
-    .await;
+    stack
+        .put_model(
+            "file",
+            BOB,
+            &id,
+            &json!({"name": "Compressor", "stages": 3}),
+        )
+        .await;
     a.check_text(".live-notice", "This model was updated by bob just now.")
         .await;
     a.check_text(".json-tree", "3").await;
@@ -346,13 +302,14 @@ async fn an_open_model_follows_another_writers_saves() {
     // During an edit: a notice, and the edit stays.
     a.click(".ex-actions .edit").await;
     a.find("#model-json").await;
-    save(
-        &stack,
-        BOB,
-        &id,
-        &json!({"name": "Compressor II", "stages": 4}),
-    )
-    .await;
+    stack
+        .put_model(
+            "file",
+            BOB,
+            &id,
+            &json!({"name": "Compressor II", "stages": 4}),
+        )
+        .await;
     a.check_text(".live-notice", "bob saved a newer version.")
         .await;
     a.find("#model-json").await;
@@ -384,9 +341,82 @@ async fn an_open_model_follows_another_writers_saves() {
         "document.querySelectorAll('.history-version').length === 4 && document.querySelector('.history-version .history-op').textContent === 'restored'",
     )
     .await;
-    let (stored, _) = get(&stack, ANN, &id).await;
+    let (stored, _) = stack.stored("file", ANN, &id).await;
     assert_eq!(stored, json!({"name": "Compressor", "stages": 2}));
     check_same_page(&a, "after the restore from history").await;
+
+    a.check_no_console_errors().await;
+    a.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_merges_with_another_writers_save_and_a_conflict_asks() {
+    let stack = two_writers().await;
+    let plant = |name: &str, author: &str, label: &str| json!({"name": name, "meta": {"author": author}, "layers": [{"label": "a"}, {"label": label}]});
+    let id = stack
+        .create_model("file", ANN, &plant("Pump", "ann", "b").to_string())
+        .await;
+    let a = stack.browser(DESKTOP).await;
+    sign_in(&a, &stack, ANN, &format!("/file/{id}")).await;
+    a.check_text("#model-title", "Pump").await;
+
+    // A edits /meta/author while B saves /layers/1/label: "Merge now" combines both.
+    a.click(".ex-actions .edit").await;
+    a.find("#model-json").await;
+    a.set_value("#model-json", &plant("Pump", "ann k", "b").to_string())
+        .await;
+    stack
+        .put_model("file", BOB, &id, &plant("Pump", "ann", "b2"))
+        .await;
+    a.check_text(".live-notice", "bob saved a newer version.")
+        .await;
+    a.click(".live-notice .merge-now").await;
+    a.check_text(
+        ".ex-notice",
+        "Merged and saved: 1 change of yours and 1 of theirs were combined.",
+    )
+    .await;
+    let (stored, _) = stack.stored("file", ANN, &id).await;
+    assert_eq!(stored, plant("Pump", "ann k", "b2"), "both edits kept");
+
+    // Both change /name: the refused save (412) asks about exactly that path; mine wins there.
+    a.click(".ex-actions .edit").await;
+    a.find("#model-json").await;
+    a.set_value(
+        "#model-json",
+        &plant("Ann's pump", "ann k", "b2").to_string(),
+    )
+    .await;
+    stack
+        .put_model("file", BOB, &id, &plant("Bob's pump", "ann k", "b3"))
+        .await;
+    a.check_text(".live-notice", "bob saved a newer version.")
+        .await;
+    a.expect_network_error("status of 412");
+    a.click("form.editor button.save").await;
+    a.find(".ex-merge fieldset.merge-conflict").await;
+    let paths = a
+        .eval("return [...document.querySelectorAll('.ex-merge fieldset.merge-conflict legend')].map(e => e.textContent)")
+        .await;
+    assert_eq!(
+        paths.as_array().map(Vec::len),
+        Some(1),
+        "one conflict: {paths}"
+    );
+    assert!(
+        paths[0].as_str().unwrap_or_default().contains("/name"),
+        "{paths}"
+    );
+    a.screenshots("explorer-merge", DESKTOP).await;
+    a.click("#merge-0-mine").await;
+    a.click(".ex-merge .merge-confirm").await;
+    a.check_text(".ex-notice", "Saved with your choices.").await;
+    let (stored, _) = stack.stored("file", ANN, &id).await;
+    assert_eq!(
+        stored,
+        plant("Ann's pump", "ann k", "b3"),
+        "mine at /name, theirs elsewhere"
+    );
 
     a.check_no_console_errors().await;
     a.close().await;

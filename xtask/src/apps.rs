@@ -38,10 +38,12 @@ const APPS: &[App] = &[
     },
 ];
 
-/// Inputs of both apps: the explorer is inside the client, and both use shared/ and style/.
+/// Inputs of both apps: the explorer is inside the client, and both use shared/, editor/ and
+/// style/.
 /// xtask itself is one: it is the build.
 const INPUTS: &[&str] = &[
     "client",
+    "editor",
     "explorer",
     "shared",
     "style",

@@ -647,21 +647,7 @@ async fn three_way(
     theirs: String,
     mine: String,
 ) -> Result<Option<(String, String)>, String> {
-    let parse = |t: &str, what: &str| {
-        serde_json::from_str::<serde_json::Value>(t).map_err(|e| format!("{what} is not JSON: {e}"))
-    };
-    let (base, theirs, mine) = (
-        parse(&base, "The version your edit started from")?,
-        parse(&theirs, "The stored version")?,
-        parse(&mine, "Your edit")?,
-    );
-    let merged = sa_editor::merge::merge(&base, &theirs, &mine);
-    Ok(merged.is_clean().then(|| {
-        (
-            serde_json::to_string_pretty(&merged.value).unwrap_or_default(),
-            merged.summary(),
-        )
-    }))
+    sa_editor::merge::merge_texts(&base, &theirs, &mine)
 }
 
 #[cfg_attr(feature = "split", leptos::lazy)]

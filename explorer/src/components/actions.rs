@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use sa_shared::web::{doc::Doc, store_api};
 
 use crate::{
-    components::editor::editor,
+    components::{
+        editor::editor,
+        merge::{merge_dialog, merge_edit, save as save_text, MergeInput, Merged},
+    },
     dom::copy_text,
     state::{Ctx, Loaded, StoreSlot},
 };
@@ -25,6 +28,8 @@ pub fn Actions(
     loaded: RwSignal<Option<Loaded>>,
     editing: RwSignal<bool>,
     reload: Callback<()>,
+    /// Filled with "merge the open edit into the stored version", for the live notice.
+    merge_hook: RwSignal<Option<Callback<()>>>,
 ) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = StoredValue::new(tab.entry.clone());
@@ -35,6 +40,9 @@ pub fn Actions(
     let confirm_delete = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let conflict = RwSignal::new(false);
+    // The editor's text as the user has it now, and a merge waiting for the user's choices.
+    let draft = RwSignal::new(None::<String>);
+    let merging = RwSignal::new(None::<MergeInput>);
     let targets: Vec<_> = ctx
         .entries()
         .into_iter()
@@ -152,6 +160,78 @@ pub fn Actions(
         });
     };
 
+    // Ends an edit with the stored version it became.
+    let saved = move |l: Loaded, message: String| {
+        loaded.try_set(Some(l));
+        editing.try_set(false);
+        merging.try_set(None);
+        draft.try_set(None);
+        ctx.bump(&store.with_value(|s| s.id.clone()));
+        notice.try_set(Notice::Info(message));
+    };
+    // Merges the edit `mine` into the stored version (after a 412, or from the live notice).
+    let merge = move |mine: String| {
+        let Some(l) = loaded.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        conflict.set(false);
+        notice.set(Notice::Info(
+            "Someone saved a newer version: merging your edit into it…".into(),
+        ));
+        let store = store.get_value();
+        leptos::task::spawn_local(async move {
+            let outcome = merge_edit(ctx.session, &store, &id.get_value(), &l.etag, mine).await;
+            busy.try_set(false);
+            match outcome {
+                Merged::Saved(l, summary) => saved(l, format!("Merged and saved: {summary}.")),
+                Merged::Conflicts(input) => {
+                    notice.try_set(Notice::Info(
+                        "You and they changed the same places: choose for each one below.".into(),
+                    ));
+                    merging.try_set(Some(input));
+                }
+                Merged::NoBase => {
+                    conflict.try_set(true);
+                    let msg = "Someone changed this model since you opened it, and the version you started from is no longer kept. Reload to see their version, then edit again (copy your text first).";
+                    notice.try_set(Notice::Error(msg.into()));
+                }
+                Merged::Failed(e) => {
+                    notice.try_set(Notice::Error(e));
+                }
+            }
+        });
+    };
+    merge_hook.set(Some(Callback::new(move |_| {
+        if let Some(mine) = draft.get_untracked() {
+            merge(mine);
+        }
+    })));
+    let resolved = Callback::new(move |text: String| {
+        let Some(input) = merging.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        let store = store.get_value();
+        leptos::task::spawn_local(async move {
+            let r = save_text(
+                ctx.session,
+                &store,
+                &id.get_value(),
+                &text,
+                &input.theirs.etag,
+            )
+            .await;
+            busy.try_set(false);
+            match r {
+                Ok(l) => saved(l, "Saved with your choices.".into()),
+                Err(e) => {
+                    notice.try_set(Notice::Error(e));
+                }
+            }
+        });
+    });
+
     let save = Callback::new(move |doc: Doc| {
         let Some(l) = loaded.get_untracked() else {
             return;
@@ -166,16 +246,9 @@ pub fn Actions(
             match r {
                 Ok(etag) => {
                     let size = doc.text().len();
-                    loaded.try_set(Some(Loaded { doc, etag, size }));
-                    editing.try_set(false);
-                    ctx.bump(&store.id);
-                    notice.try_set(Notice::Info("Saved.".into()));
+                    saved(Loaded { doc, etag, size }, "Saved.".into());
                 }
-                Err(e) if e.status == 412 => {
-                    conflict.try_set(true);
-                    let msg = "Someone changed this model since you opened it. Reload to see their version, then edit again (copy your text first).";
-                    notice.try_set(Notice::Error(msg.into()));
-                }
+                Err(e) if e.status == 412 => merge(doc.text().to_string()),
                 Err(e) => {
                     notice.try_set(Notice::Error(format!("Not saved: {e}")));
                 }
@@ -243,11 +316,23 @@ pub fn Actions(
                 <button type="button" class="link" on:click=move |_| { editing.set(false); conflict.set(false); notice.set(Notice::None); reload.run(()) }>"Reload"</button>
             })}
         </p>
+        {move || merging.get().map(|input| view! {
+            <section class="ex-merge" aria-labelledby="merge-title">
+                <h3 id="merge-title">"Their version and yours"</h3>
+                <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the merge…"</p> }>
+                    {
+                        let input = input.clone();
+                        move || Suspend::new(merge_dialog(input.clone(), resolved))
+                    }
+                </Suspense>
+                <button type="button" class="secondary merge-cancel" on:click=move |_| { merging.set(None); notice.set(Notice::None); }>"Keep editing"</button>
+            </section>
+        })}
         <Show when=move || editing.get()>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the editor…"</p> }>
                 {move || {
-                    let cancel = Callback::new(move |_| { editing.set(false); notice.set(Notice::None); });
-                    Suspend::new(editor(pretty(), save, cancel, busy, edit_error, "Save"))
+                    let cancel = Callback::new(move |_| { editing.set(false); merging.set(None); draft.set(None); notice.set(Notice::None); });
+                    Suspend::new(editor(pretty(), save, cancel, busy, edit_error, "Save", draft))
                 }}
             </Suspense>
         </Show>

@@ -14,8 +14,9 @@ pub async fn editor(
     busy: RwSignal<bool>,
     error: Signal<Option<String>>,
     save_label: &'static str,
+    draft: RwSignal<Option<String>>,
 ) -> AnyView {
-    view! { <Editor initial=initial save=save cancel=cancel busy=busy error=error save_label=save_label /> }
+    view! { <Editor initial=initial save=save cancel=cancel busy=busy error=error save_label=save_label draft=draft /> }
         .into_any()
 }
 
@@ -28,6 +29,9 @@ pub fn Editor(
     busy: RwSignal<bool>,
     #[prop(into)] error: Signal<Option<String>>,
     save_label: &'static str,
+    /// Follows the text as the user edits it (`None` until the first edit).
+    #[prop(optional)]
+    draft: Option<RwSignal<Option<String>>>,
 ) -> impl IntoView {
     // The editor shows `initial` (pretty-printed); `text` follows its edits.
     let text = RwSignal::new(initial.clone());
@@ -55,7 +59,12 @@ pub fn Editor(
     view! {
         <form class="editor" on:submit=submit>
             <JsonEditor text=shown label="Document (JSON)" id="model-json"
-                on_change=move |t: String| { text.try_set(t); }
+                on_change=move |t: String| {
+                    if let Some(d) = draft {
+                        d.try_set(Some(t.clone()));
+                    }
+                    text.try_set(t);
+                }
                 on_save=move |t: String| { text.try_set(t); check_and_save(); } />
             <p id="editor-error" class="error" role="alert">{move || parse_error.try_get().flatten().or_else(|| error.try_get().flatten())}</p>
             <div class="editor-buttons">

@@ -112,6 +112,8 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
 
     // Someone else's save: with no edit open the model reloads in place; with one, a notice.
     let live = RwSignal::new(Live::None);
+    // "Merge now": the Actions' merge of the open edit into the stored version.
+    let merge_hook = RwSignal::new(None::<Callback<()>>);
     let shown = StoredValue::new(0u32);
     let same = |a: &str, b: &str| a.trim_matches('"') == b.trim_matches('"');
     let follow = move |who: String, op: Option<Op>, etag: Option<String>| {
@@ -237,13 +239,18 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                                         Live::Updated(who) => view! { <span class="ok">"This model was updated by "{who}" just now."</span> }.into_any(),
                                         Live::Deleted(who) => view! { <span class="error">{who}" deleted this model just now. It can be restored from “Recently deleted”."</span> }.into_any(),
                                         Live::Newer(who, _) => view! {
-                                            <span class="warn">{who}" saved a newer version. Saving yours now will be refused; copy your text first if you want to keep it."</span>
+                                            <span class="warn">{who}" saved a newer version."</span>
                                             " "
-                                            <button type="button" class="link take-theirs" on:click=take_theirs>"Load their version"</button>
+                                            <button type="button" class="link merge-now" on:click=move |_| {
+                                                live.set(Live::None);
+                                                if let Some(m) = merge_hook.get_untracked() { m.run(()) }
+                                            }>"Merge now"</button>
+                                            " "
+                                            <button type="button" class="link take-theirs" on:click=take_theirs>"Load their version (discard mine)"</button>
                                         }.into_any(),
                                     }}
                                 </p>
-                                <Actions tab=tab.get_value() id=id.get_value() loaded=loaded editing=editing reload=reload />
+                                <Actions tab=tab.get_value() id=id.get_value() loaded=loaded editing=editing reload=reload merge_hook=merge_hook />
                                 <Show when=move || !editing.get()>
                                     {move || loaded.get().map(|l| view! { <JsonTree doc=l.doc /> })}
                                 </Show>
@@ -319,7 +326,7 @@ fn Creator(tab: StoreSlot) -> impl IntoView {
         <article class="model-view" aria-labelledby="model-title">
             <header class="model-header"><h2 id="model-title">{title}</h2></header>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the editor…"</p> }>
-                {move || Suspend::new(editor(NEW_MODEL.to_string(), save, cancel, busy, error.into(), "Create"))}
+                {move || Suspend::new(editor(NEW_MODEL.to_string(), save, cancel, busy, error.into(), "Create", RwSignal::new(None)))}
             </Suspense>
         </article>
     }

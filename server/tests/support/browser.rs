@@ -163,6 +163,69 @@ impl Stack {
         body.access_token
     }
 
+    /// `POST /{store}/api/model` with `json` (any JSON text) as `who`; the new id.
+    pub async fn create_model(&self, store: &str, who: (&str, &str), json: &str) -> String {
+        let res = self
+            .http()
+            .post(self.url("store", &format!("/{store}/api/model")))
+            .bearer_auth(self.token(who.0, who.1).await)
+            .header("content-type", "application/json")
+            .body(json.to_string())
+            .send()
+            .await
+            .expect("POST a model");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        assert_eq!(
+            status, 201,
+            "create a model in {store} as {}: {text}",
+            who.0
+        );
+        let created: sa_shared::model::ModelCreated =
+            serde_json::from_str(&text).expect("the created body");
+        created.id
+    }
+
+    /// The stored document and its ETag, read as `who`.
+    pub async fn stored(&self, store: &str, who: (&str, &str), id: &str) -> (Value, String) {
+        let res = self
+            .http()
+            .get(self.url("store", &format!("/{store}/api/model/{id}")))
+            .bearer_auth(self.token(who.0, who.1).await)
+            .send()
+            .await
+            .expect("GET a model");
+        assert_eq!(res.status(), 200, "read the model {id} in {store}");
+        let etag = res.headers()["etag"].to_str().unwrap().to_string();
+        (res.json().await.expect("a JSON model"), etag)
+    }
+
+    /// Saves `doc` over the current version as `who`, as another client would (`If-Match`).
+    pub async fn put_model(&self, store: &str, who: (&str, &str), id: &str, doc: &Value) {
+        let (_, etag) = self.stored(store, who, id).await;
+        let res = self
+            .http()
+            .put(self.url("store", &format!("/{store}/api/model/{id}")))
+            .bearer_auth(self.token(who.0, who.1).await)
+            .header("if-match", etag)
+            .json(doc)
+            .send()
+            .await
+            .expect("PUT a model");
+        assert_eq!(res.status(), 200, "save the model {id} as {}", who.0);
+    }
+
+    pub async fn delete_model(&self, store: &str, who: (&str, &str), id: &str) {
+        let res = self
+            .http()
+            .delete(self.url("store", &format!("/{store}/api/model/{id}")))
+            .bearer_auth(self.token(who.0, who.1).await)
+            .send()
+            .await
+            .expect("DELETE a model");
+        assert_eq!(res.status(), 204, "delete the model {id} as {}", who.0);
+    }
+
     /// An HTTP client for set-up calls that reaches every `*.sa.localhost` host on loopback
     /// (the system resolver doesn't know them).
     pub fn http(&self) -> reqwest::Client {
@@ -354,6 +417,15 @@ impl Browser {
 
     // ---- actions ----
 
+    /// Signs in on the client's login page as `(name, password)` and waits for the session.
+    pub async fn sign_in(&self, stack: &Stack, (name, password): (&str, &str)) {
+        self.goto(&stack.url("client", "/login")).await;
+        self.fill("#login-username", name).await;
+        self.fill("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.check_text("#session-user", name).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client
             .goto(url)
@@ -449,6 +521,23 @@ impl Browser {
     }
 
     /// Presses a key with Control held, through WebDriver actions (a real chord).
+    /// Types `text` on whatever has focus, one real key press per character (WebDriver actions,
+    /// so the page sees keydown, input and keyup as from a keyboard).
+    pub async fn type_keys(&self, text: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut keys = KeyActions::new("keyboard".into());
+        for c in text.chars() {
+            keys = keys
+                .then(KeyAction::Down { value: c })
+                .then(KeyAction::Up { value: c });
+        }
+        self.client
+            .perform_actions(keys)
+            .await
+            .expect("key presses");
+        self.client.release_actions().await.expect("release keys");
+    }
+
     pub async fn press_ctrl(&self, key: char) {
         use fantoccini::actions::{InputSource, KeyAction, KeyActions};
         use fantoccini::key::Key;
