@@ -22,8 +22,10 @@ const ROUNDS: usize = 5;
 /// in `browser_chunks` and recorded in BENCHMARKS.md. The split build on the leptos_router and
 /// gloo-net stack measured 213,292 B. The live list, "Recently deleted", sa-editor's
 /// JsonEditor and the History panel came as lazy chunks (about 100 KB together; the main
-/// module grew 6.7 KB): 332,944 B.
-const BUDGET: u64 = 340 * 1024;
+/// module grew 6.7 KB): 332,944 B. The explorer's own three-way merge (split points `three_way`
+/// and `merge_dialog`: 19,314 B and 31,698 B with all they load, shared parts counted in both)
+/// and Format's line budget in the editor chunk: 371,259 B.
+const BUDGET: u64 = 380 * 1024;
 /// The longest a scripted measurement may run.
 const BENCH_WAIT: Duration = Duration::from_secs(180);
 

@@ -30,6 +30,8 @@ pub fn Actions(
     reload: Callback<()>,
     /// Filled with "merge the open edit into the stored version", for the live notice.
     merge_hook: RwSignal<Option<Callback<()>>>,
+    /// Told when a merge starts: a notice about the newer version is moot then.
+    on_merge: Callback<()>,
 ) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = StoredValue::new(tab.entry.clone());
@@ -176,6 +178,7 @@ pub fn Actions(
         };
         busy.set(true);
         conflict.set(false);
+        on_merge.run(());
         notice.set(Notice::Info(
             "Someone saved a newer version: merging your edit into it…".into(),
         ));
@@ -202,9 +205,13 @@ pub fn Actions(
             }
         });
     };
-    merge_hook.set(Some(Callback::new(move |_| {
-        if let Some(mine) = draft.get_untracked() {
-            merge(mine);
+    merge_hook.set(Some(Callback::new(move |_| match draft.get_untracked() {
+        Some(mine) => merge(mine),
+        // Nothing typed yet: there is nothing of the user's to merge; show theirs.
+        None => {
+            on_merge.run(());
+            editing.set(false);
+            reload.run(());
         }
     })));
     let resolved = Callback::new(move |text: String| {

@@ -242,7 +242,6 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                                             <span class="warn">{who}" saved a newer version."</span>
                                             " "
                                             <button type="button" class="link merge-now" on:click=move |_| {
-                                                live.set(Live::None);
                                                 if let Some(m) = merge_hook.get_untracked() { m.run(()) }
                                             }>"Merge now"</button>
                                             " "
@@ -250,7 +249,7 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
                                         }.into_any(),
                                     }}
                                 </p>
-                                <Actions tab=tab.get_value() id=id.get_value() loaded=loaded editing=editing reload=reload merge_hook=merge_hook />
+                                <Actions tab=tab.get_value() id=id.get_value() loaded=loaded editing=editing reload=reload merge_hook=merge_hook on_merge=Callback::new(move |_| live.set(Live::None)) />
                                 <Show when=move || !editing.get()>
                                     {move || loaded.get().map(|l| view! { <JsonTree doc=l.doc /> })}
                                 </Show>
