@@ -4,4 +4,4 @@
 # Usage: bench/live_notice.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SA_DIST="${SA_DIST:-$PWD/dist}" cargo test -p sa-server --test browser_live_bench -- --ignored --nocapture 2>&1 | grep -o 'BENCH .*'
+SA_DIST="${SA_DIST:-$PWD/dist}" cargo test -p sa-server --test browser_live_bench -- --nocapture 2>&1 | grep -o 'BENCH .*'
