@@ -14,8 +14,20 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlTextAreaElement, KeyboardEvent};
 
 use crate::edit::{byte_to_utf16, indent, outdent, pretty, utf16_to_byte, Edited};
-use crate::layer::{gutter_html, line_html, line_of, line_range, line_starts, visible_lines};
+use crate::layer::{
+    css_px, gutter_html, line_html, line_of, line_range, line_starts, visible_lines,
+};
 use crate::tokens::{check_syntax, ParseError};
+
+/// Where the textarea is scrolled, how tall it is, and its line height, in CSS pixels: one
+/// signal, since they change together.
+#[derive(Clone, Copy, PartialEq)]
+struct Geometry {
+    top: f64,
+    left: f64,
+    height: f64,
+    line_height: f64,
+}
 
 /// Lines drawn above and below the viewport, so fast scrolling shows no blank rows.
 const OVERSCAN: usize = 20;
@@ -63,9 +75,12 @@ pub fn JsonEditor(
     let current = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ParseError>);
     let checks = StoredValue::new(0u64);
-    let scroll = RwSignal::new((0.0f64, 0.0f64));
-    let viewport = RwSignal::new(0.0f64);
-    let line_height = RwSignal::new(20.0f64);
+    let geometry = RwSignal::new(Geometry {
+        top: 0.0,
+        left: 0.0,
+        height: 0.0,
+        line_height: 20.0,
+    });
     let escaped = StoredValue::new(false);
 
     let run_check = move || error.set(current.with_untracked(|t| check_syntax(t).err()));
@@ -84,8 +99,11 @@ pub fn JsonEditor(
     };
 
     let measure = move |el: &HtmlTextAreaElement| {
-        scroll.set((el.scroll_top() as f64, el.scroll_left() as f64));
-        viewport.set(el.client_height() as f64);
+        geometry.update(|g| {
+            g.top = f64::from(el.scroll_top());
+            g.left = f64::from(el.scroll_left());
+            g.height = f64::from(el.client_height());
+        });
     };
     Effect::new(move |_| {
         current.set(shown.get());
@@ -98,9 +116,12 @@ pub fn JsonEditor(
                 .ok()
                 .flatten()
                 .and_then(|style| style.get_property_value("line-height").ok())
-                .and_then(|v| v.trim_end_matches("px").parse::<f64>().ok())
+                // The browser's `parseFloat`: Rust's own float parser would add its tables
+                // (about 10 KB) to the editor's chunk for this one number.
+                .map(|v| js_sys::parse_float(&v))
+                .filter(|px| px.is_finite() && *px > 0.0)
             {
-                line_height.set(px);
+                geometry.update(|g| g.line_height = px);
             }
             measure(&el);
         }
@@ -116,16 +137,13 @@ pub fn JsonEditor(
 
     let starts = Memo::new(move |_| current.with(|t| line_starts(t)));
     let lines = Memo::new(move |_| {
-        let (top, _) = scroll.get();
+        let g = geometry.get();
         // Before the first layout the height is 0: draw a screenful anyway.
-        let height = match viewport.get() {
-            h if h > 0.0 => h,
-            _ => 800.0,
-        };
+        let height = if g.height > 0.0 { g.height } else { 800.0 };
         visible_lines(
-            top,
+            g.top,
             height,
-            line_height.get(),
+            g.line_height,
             starts.with(Vec::len),
             OVERSCAN,
         )
@@ -155,8 +173,8 @@ pub fn JsonEditor(
         })
     });
     let offset_y = move || {
-        let (top, _) = scroll.get();
-        lines.get().start as f64 * line_height.get() - top
+        let g = geometry.get();
+        lines.get().start as f64 * g.line_height - g.top
     };
 
     let apply = move |el: &HtmlTextAreaElement, old: &str, edited: Edited| {
@@ -264,7 +282,7 @@ pub fn JsonEditor(
                 <div
                     class="sa-editor-gutter"
                     aria-hidden="true"
-                    style:transform=move || format!("translateY({}px)", offset_y())
+                    style:transform=move || format!("translateY({})", css_px(offset_y()))
                     inner_html=move || gutter_html(lines.get())
                 ></div>
                 <div class="sa-editor-area">
@@ -272,7 +290,11 @@ pub fn JsonEditor(
                         <pre
                             class="sa-editor-highlight"
                             style:transform=move || {
-                                format!("translate({}px, {}px)", -scroll.get().1, offset_y())
+                                format!(
+                                    "translate({}, {})",
+                                    css_px(-geometry.get().left),
+                                    css_px(offset_y())
+                                )
                             }
                         >
                             <For each=move || rows.get() key=|row| row.clone() let:row>

@@ -33,13 +33,15 @@ pub fn pretty(text: &str) -> Result<String, ParseError> {
         .is_err()
     {
         // Report the error as a plain parse would, with its position in `text`.
-        return Err(tokens::check(text).err().unwrap_or_else(|| ParseError {
-            message: "could not format".into(),
-            line: 1,
-            column: 1,
-            byte_offset: 0,
-            char_offset: 0,
-        }));
+        return Err(tokens::check_syntax(text)
+            .err()
+            .unwrap_or_else(|| ParseError {
+                message: "could not format".into(),
+                line: 1,
+                column: 1,
+                byte_offset: 0,
+                char_offset: 0,
+            }));
     }
     // Planned by the compact size, so formatting a formatted text again changes nothing.
     let plan = Plan::for_layout(&measured, measured.compact_len(full.inner.len()));

@@ -50,6 +50,16 @@ pub fn visible_lines(
     start..end
 }
 
+/// `v` as a CSS length, e.g. `-12.5px`, to 1/100 px. Written with integer formatting: `f64`'s
+/// `Display` would bring Rust's float printer (about 6 KB of code and tables) into the editor's
+/// chunk.
+pub fn css_px(v: f64) -> String {
+    let hundredths = (v * 100.0).round() as i64;
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let abs = hundredths.unsigned_abs();
+    format!("{sign}{}.{:02}px", abs / 100, abs % 100)
+}
+
 /// One line as token spans. `error` is a byte offset into the line (its length when the error
 /// sits at the end of the line, or past the end of the text): that character is wrapped in a
 /// `<mark class="tok-error">`, or an empty mark is placed at the line's end.
@@ -119,6 +129,22 @@ fn escape(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use crate::tokens::check;
+
+    #[test]
+    fn writes_css_lengths_without_the_float_printer() {
+        assert_eq!(css_px(0.0), "0.00px");
+        assert_eq!(css_px(-0.0), "0.00px");
+        assert_eq!(css_px(120.0), "120.00px");
+        assert_eq!(css_px(-12.5), "-12.50px");
+        assert_eq!(css_px(19.25), "19.25px");
+        assert_eq!(css_px(0.05), "0.05px");
+        assert_eq!(css_px(-0.4), "-0.40px");
+        assert_eq!(css_px(1.004), "1.00px");
+        // Each agrees with `f64`'s own printing to 1/100 px.
+        for v in [3.0, -7.75, 1234.5, 0.01, -0.99, 58_320.0] {
+            assert_eq!(css_px(v), format!("{v:.2}px"));
+        }
+    }
 
     #[test]
     fn finds_lines_and_their_ranges() {

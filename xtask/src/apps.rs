@@ -298,6 +298,8 @@ fn fingerprint(root: &Path, tc: &Toolchain) -> Result<String> {
     tc.wasm_opt.hash(&mut h);
     tc.build_std.hash(&mut h);
     tc.terser.is_some().hash(&mut h);
+    // The debug build with names (see `split::build`) must not pass for the shipped one.
+    std::env::var_os("SA_SPLIT_NO_OPT").is_some().hash(&mut h);
     (SIZE_RUSTFLAGS, BUILD_STD).hash(&mut h);
     crate::tools::locked_version(root, "wasm-bindgen")?.hash(&mut h);
     std::fs::read(root.join(".cargo/config.toml"))

@@ -132,17 +132,35 @@ pub fn build(
                 modules.len().saturating_sub(1)
             ),
             || {
-                for m in &modules {
-                    crate::run(
-                        tc.command(wasm_opt.to_str().unwrap_or("wasm-opt"))
-                            .arg(m)
-                            .arg("-o")
-                            .arg(m)
-                            .args(WASM_OPT_ARGS),
-                    )
-                    .with_context(|| format!("wasm-opt {}", m.display()))?;
-                }
-                Ok(())
+                // One wasm-opt per core: the modules are independent, and there are hundreds.
+                let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                std::thread::scope(|scope| {
+                    let jobs: Vec<_> = (0..workers)
+                        .map(|_| {
+                            scope.spawn(|| -> Result<()> {
+                                loop {
+                                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    let Some(m) = modules.get(i) else {
+                                        return Ok(());
+                                    };
+                                    crate::run(
+                                        tc.command(wasm_opt.to_str().unwrap_or("wasm-opt"))
+                                            .arg(m)
+                                            .arg("-o")
+                                            .arg(m)
+                                            .args(WASM_OPT_ARGS),
+                                    )
+                                    .with_context(|| format!("wasm-opt {}", m.display()))?;
+                                }
+                            })
+                        })
+                        .collect();
+                    jobs.into_iter().try_for_each(|j| {
+                        j.join()
+                            .map_err(|_| anyhow!("a wasm-opt worker panicked"))?
+                    })
+                })
             },
         )?;
     }
@@ -182,7 +200,7 @@ pub fn build(
     })
 }
 
-/// Gives every chunk fetch in the loader the SHA-384 of the chunk it fetches.
+/// Gives every chunk fetch in the loader the SHA-256 of the chunk it fetches.
 ///
 /// The loader fetches with `fetch(new URL("./NAME.wasm", import.meta.url))`, which carries no
 /// integrity, and the chunks are fetched long after the page, so no `<link integrity>` can
@@ -207,12 +225,25 @@ fn pin_chunk_integrity(loader: &Path) -> Result<()> {
         }
         let pinned = format!(
             "fetch(new URL(\"./{name}\", import.meta.url), {{ integrity: \"{}\" }})",
-            crate::apps::sri(&fs::read(&chunk)?)
+            chunk_sri(&fs::read(&chunk)?)
         );
         js = js.replace(&call, &pinned);
     }
     fs::write(loader, js)?;
     Ok(())
+}
+
+/// A chunk's integrity as SHA-256, where index.html's (Trunk's) are SHA-384: the loader is part
+/// of every first load and carries one digest per chunk (149 in the client), and the digests
+/// don't compress. SHA-256 took the client's loader from 9,247 B to 6,816 B brotli
+/// (2026-12-01, the same loader with each digest recomputed).
+fn chunk_sri(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+    )
 }
 
 fn file_name(p: &Path) -> String {
