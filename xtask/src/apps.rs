@@ -56,12 +56,15 @@ const INPUTS: &[&str] = &[
 ///
 /// `-Cpanic=immediate-abort` with std rebuilt from rust-src (`-Zbuild-std`) drops the panic
 /// message formatting from std and every crate: 8% less wasm (docs/bench/client.md);
-/// `-Zlocation-detail=none` drops the source locations panics would have printed. These are
+/// `-Zlocation-detail=none` drops the source locations panics would have printed.
+/// `-Zfmt-debug=none` makes `{:?}` print nothing: the apps never show a `Debug` form, and it
+/// drops `str`'s escaping and its Unicode tables, which the libraries' error messages pulled
+/// into the main module (BENCHMARKS.md, issue 14). These are
 /// unstable options of the one toolchain, enabled by RUSTC_BOOTSTRAP for this build only.
 /// A panic still stops the app, as `panic = "abort"` did, but without a message in the console.
 /// `--cfg erase_components` is Leptos' type erasure (also in .cargo/config.toml).
 const SIZE_RUSTFLAGS: &str =
-    "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
+    "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
 const BUILD_STD: &str = "std,panic_abort";
 /// Its own target dir, so `trunk serve` and `cargo check` (other flags) don't evict it.
 pub const WASM_TARGET_DIR: &str = "target/wasm-size";

@@ -11,7 +11,7 @@ use sa_shared::{
     model::ModelSummary,
     web::{
         feed::{self, FeedEvent},
-        store_api,
+        lowercase, store_api,
     },
 };
 
@@ -123,8 +123,10 @@ fn apply(ctx: Ctx, store: StoreEntry, list: ListState, change: Change) {
             etag: got.etag.trim_matches('"').to_string(),
             id: change.id.clone(),
         };
-        let q = list.query.get_untracked().trim().to_lowercase();
-        let matches = q.is_empty() || row.name.to_lowercase().contains(&q);
+        // The browser's lowercasing: Rust's `to_lowercase` would bring its Unicode case tables
+        // (about 12 KB) into this chunk.
+        let q = lowercase(list.query.get_untracked().trim());
+        let matches = q.is_empty() || lowercase(&row.name).contains(&q);
         let who = change.by.name.clone();
         let Some(pos) = list
             .items
