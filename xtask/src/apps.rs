@@ -23,6 +23,10 @@ struct App {
     package: &'static str,
     /// The page Trunk builds for `trunk serve`; the split build takes its head from it.
     html: &'static str,
+    /// Stylesheets (`style/{name}.css`) that only lazy chunks use: the split build's page
+    /// holds them in `<template id="sa-lazy-css">`, and the chunk adds them before it renders
+    /// (`sa_shared::web::stylesheet`).
+    lazy_css: &'static [&'static str],
 }
 
 const APPS: &[App] = &[
@@ -30,11 +34,13 @@ const APPS: &[App] = &[
         name: "client",
         package: "sa-client",
         html: "client/index.html",
+        lazy_css: &["explorer", "editor"],
     },
     App {
         name: "explorer",
         package: "sa-explorer",
         html: "explorer/index.html",
+        lazy_css: &["editor"],
     },
 ];
 
@@ -178,6 +184,8 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App, dist: &Path) -> Result<()> 
         .with_context(|| format!("moving the build into {}", served.display()))?;
     let index_path = dist.join("index.html");
     let index = std::fs::read_to_string(&index_path)?;
+    let index = lazy_stylesheets(&index, app.lazy_css)
+        .with_context(|| format!("{}: the lazy stylesheets", index_path.display()))?;
     let start = start_tags(&served, &built)?;
     let Some(at) = index.find("</head>") else {
         bail!("{} has no </head>", index_path.display());
@@ -202,6 +210,34 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App, dist: &Path) -> Result<()> 
             .count()
     ));
     Ok(())
+}
+
+/// Trunk's page with the `<link>` of each of `names` (`/{name}-{hash}.css`) moved from the
+/// head into a `<template id="sa-lazy-css">`, where the browser does not fetch it.
+fn lazy_stylesheets(index: &str, names: &[&str]) -> Result<String> {
+    let mut page = index.to_string();
+    let mut held = String::new();
+    for name in names {
+        let at = [format!("href=/{name}-"), format!("href=\"/{name}-")]
+            .iter()
+            .find_map(|href| page.find(href.as_str()))
+            .and_then(|h| page[..h].rfind("<link"))
+            .with_context(|| format!("no <link href=/{name}-…> in Trunk's page"))?;
+        let end = page[at..]
+            .find('>')
+            .map(|e| at + e + 1)
+            .context("an unclosed <link")?;
+        held.push_str(&page[at..end]);
+        page.replace_range(at..end, "");
+    }
+    if !held.is_empty() {
+        let at = page.find("</head>").context("no </head> in Trunk's page")?;
+        page.insert_str(
+            at,
+            &format!("<template id=\"sa-lazy-css\">{held}</template>"),
+        );
+    }
+    Ok(page)
 }
 
 /// `html` (from `dir`) without its `<link data-trunk rel="rust" …>`, with every other Trunk
@@ -341,4 +377,24 @@ fn hash_tree(path: &Path, h: &mut DefaultHasher) -> Result<()> {
         std::fs::read(path)?.hash(h);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lazy_stylesheets;
+
+    #[test]
+    fn lazy_stylesheets_move_into_a_template() {
+        let page = "<head><link href=/app-1.css rel=stylesheet><link href=/editor-2.css \
+                    integrity=sha384-x rel=stylesheet><link href=\"/explorer-3.css\" rel=stylesheet></head><body>";
+        let out = lazy_stylesheets(page, &["explorer", "editor"]).unwrap();
+        assert_eq!(
+            out,
+            "<head><link href=/app-1.css rel=stylesheet><template id=\"sa-lazy-css\">\
+             <link href=\"/explorer-3.css\" rel=stylesheet><link href=/editor-2.css \
+             integrity=sha384-x rel=stylesheet></template></head><body>"
+        );
+        assert_eq!(lazy_stylesheets(page, &[]).unwrap(), page);
+        assert!(lazy_stylesheets(page, &["admin"]).is_err());
+    }
 }

@@ -11,12 +11,7 @@ pub use json_editor::JsonEditor;
 pub use modal::Modal;
 pub use require_user::RequireUser;
 
-/// Marks set for the benchmarks in docs/bench/client.md (`performance.mark`).
-pub fn mark(name: &str) {
-    if let Some(p) = window().performance() {
-        let _ = p.mark(name);
-    }
-}
+pub use sa_shared::web::mark;
 
 /// A loading line that screen readers announce.
 #[component]

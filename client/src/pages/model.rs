@@ -42,6 +42,7 @@ impl LazyRoute for ModelRoute {
 
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn model_view(session: Session) -> AnyView {
+    sa_shared::web::stylesheet("editor").await;
     view! { <ModelPage session=session /> }.into_any()
 }
 

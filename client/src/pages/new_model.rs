@@ -23,6 +23,7 @@ impl LazyRoute for NewModelRoute {
 
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn new_model_view(session: Session) -> AnyView {
+    sa_shared::web::stylesheet("editor").await;
     view! { <NewModelPage session=session /> }.into_any()
 }
 

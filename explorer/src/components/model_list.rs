@@ -7,7 +7,7 @@ use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::{ev, html, prelude::*};
 use sa_shared::{
     model::{human_size, ModelSummary},
-    web::{http::ApiError, store_api},
+    web::{http::ApiError, mark, store_api},
 };
 
 use crate::{
@@ -61,8 +61,10 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let show_deleted = RwSignal::new(false);
 
     // The list follows the store's feed while it is on screen; the task and its stream end
-    // with the list (tab switch, sign-out).
+    // with the list (tab switch, sign-out). It starts once the first page is shown, so the
+    // feed's chunk is fetched after what the list needs, not alongside it.
     {
+        let owner = Owner::current().expect("the list runs inside a reactive owner");
         let list = ListState {
             items,
             total,
@@ -74,9 +76,19 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             deleted_rev,
             revision: tab.revision,
         };
-        let store = store.clone();
-        leptos::task::spawn_local_scoped_with_cancellation(async move {
-            follow_list(ctx, store, list).await;
+        let mut store = Some(store.clone());
+        Effect::new(move |_| {
+            if load.get() != Load::Ready {
+                return;
+            }
+            mark("sa:list-rendered");
+            if let Some(store) = store.take() {
+                owner.with(|| {
+                    leptos::task::spawn_local_scoped_with_cancellation(follow_list(
+                        ctx, store, list,
+                    ));
+                });
+            }
         });
     }
 

@@ -88,6 +88,7 @@ pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
 /// with the first model opened, not with the list.
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn model_view(tab: StoreSlot, id: String) -> AnyView {
+    sa_shared::web::stylesheet("editor").await;
     view! { <ModelView tab=tab id=id /> }.into_any()
 }
 
