@@ -16,6 +16,8 @@ pub async fn editor(
     save_label: &'static str,
     draft: RwSignal<Option<String>>,
 ) -> AnyView {
+    // "New model" reaches the editor without the model view, which adds it too.
+    sa_shared::web::stylesheet("editor").await;
     view! { <Editor initial=initial save=save cancel=cancel busy=busy error=error save_label=save_label draft=draft /> }
         .into_any()
 }
