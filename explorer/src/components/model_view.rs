@@ -61,13 +61,7 @@ pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
         <div class="model-pane">
             {move || {
                 if ctx.creating.get() {
-                    let tab = tab.clone();
-                    return view! {
-                        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the editor…"</p> }>
-                            {move || Suspend::new(creator_view(tab.clone()))}
-                        </Suspense>
-                    }
-                    .into_any();
+                    return view! { <Creator tab=tab.clone() /> }.into_any();
                 }
                 match model.get() {
                     Some(id) => {
@@ -297,13 +291,6 @@ async fn history_view(
             current=current on_restored=on_restored />
     }
     .into_any()
-}
-
-/// The new-model pane, a split point (`split` feature): creating a model is not part of the
-/// tab list's first load.
-#[cfg_attr(feature = "split", leptos::lazy)]
-async fn creator_view(tab: StoreSlot) -> AnyView {
-    view! { <Creator tab=tab /> }.into_any()
 }
 
 /// The editor for a new model in the active store.
