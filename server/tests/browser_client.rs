@@ -123,13 +123,22 @@ async fn register_grant_edit_conflict_pick_delete_logout() {
     alice.find("#empty-models").await;
     alice.screenshots("workspace-empty-writer", DESKTOP).await;
 
-    // 4. Create a model; the editor checks the JSON as it is typed.
+    // 4. Create a model in the shared editor (highlighted, line numbers); it checks the JSON
+    //    as it is typed, and the page says when JSON that parses is no model.
     alice.click("#new-model").await;
+    alice.find("#new-model-json").await;
+    alice.find(".sa-editor-gutter").await;
+    alice.find(".sa-editor-layer .tok-key").await;
+    alice.set_value("#new-model-json", "[1, 2]").await;
+    alice
+        .check_text("#new-model-problem", "must be a JSON object")
+        .await;
+    check_disabled(&alice, "#create-model").await;
     alice
         .set_value("#new-model-json", "{\"name\": \"Pump station\",")
         .await;
     alice
-        .check_text("#new-model-json-status", "Line 1, column")
+        .check_text("#new-model-json-status", "at line 1, column")
         .await;
     check_disabled(&alice, "#create-model").await;
     alice.screenshots("new-model-invalid", DESKTOP).await;

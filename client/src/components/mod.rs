@@ -1,13 +1,11 @@
 //! Pieces the pages share: status lines, error notices, modal dialogs, the JSON editor and the
 //! sign-in gate.
-pub mod json_editor;
 pub mod modal;
 pub mod require_user;
 
 use leptos::prelude::*;
 use sa_shared::web::http::ApiError;
 
-pub use json_editor::JsonEditor;
 pub use modal::Modal;
 pub use require_user::RequireUser;
 

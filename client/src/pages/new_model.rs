@@ -1,9 +1,10 @@
-//! `/new`: create a model in a chosen store.
+//! `/new`: create a model in a chosen store, in the shared editor (sa-editor's `JsonEditor`:
+//! highlighting, line numbers, the error's place, Format, Ctrl/Cmd+S to create).
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate, LazyRoute};
 use sa_shared::web::{doc::Doc, encode, session::Session, store_api};
 
-use crate::components::{explain, Doing, ErrorNotice, JsonEditor, RequireUser};
+use crate::components::{explain, Doing, ErrorNotice, RequireUser};
 
 const TEMPLATE: &str =
     "{\n  \"name\": \"Untitled model\",\n  \"description\": \"\",\n  \"elements\": []\n}";
@@ -43,12 +44,22 @@ fn NewModel(session: Session) -> impl IntoView {
     let store_id = RwSignal::new(stores.first().map(|s| s.id.clone()).unwrap_or_default());
     let text = RwSignal::new(TEMPLATE.to_string());
     let checked = Memo::new(move |_| Doc::parse_model(&text.get()));
+    // The editor says where the JSON breaks; this says what is wrong with JSON that parses but
+    // is no model (empty, or not an object).
+    let not_a_model = move || {
+        let problem = checked.with(|c| c.as_ref().err().cloned())?;
+        // A syntax error is the editor's to show, at its place.
+        text.with(|t| t.trim().is_empty() || Doc::parse(t).is_ok())
+            .then_some(problem)
+    };
     let read_only = Signal::derive(move || !session.can_write());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = move || {
+        if read_only.get_untracked() || busy.get_untracked() {
+            return;
+        }
         let Ok(doc) = checked.get_untracked() else {
             error.set(Some(
                 "Fix the JSON first: the line under the editor says where it breaks.".into(),
@@ -76,6 +87,8 @@ fn NewModel(session: Session) -> impl IntoView {
         });
     };
 
+    let create_on_save = create.clone();
+
     view! {
         <section class="card">
             <nav class="breadcrumbs" aria-label="Breadcrumb"><A href="/">"Models"</A> " / new"</nav>
@@ -85,7 +98,10 @@ fn NewModel(session: Session) -> impl IntoView {
                     "Your account can read models but not create them. Ask an admin to give you the writer role."
                 </div>
             })}
-            <form id="new-model-form" on:submit=create>
+            <form id="new-model-form" on:submit=move |ev| {
+                ev.prevent_default();
+                create();
+            }>
                 <fieldset class="store-choice" disabled=move || read_only.get()>
                     <legend>"Store"</legend>
                     {stores.iter().map(|s| {
@@ -101,7 +117,14 @@ fn NewModel(session: Session) -> impl IntoView {
                         }
                     }).collect_view()}
                 </fieldset>
-                <JsonEditor id="new-model-json" label="Model (JSON)" text=text checked=checked readonly=read_only />
+                <sa_editor::JsonEditor id="new-model-json" label="Model (JSON)"
+                    text=Signal::derive(|| TEMPLATE.to_string()) read_only=read_only
+                    on_change=Callback::new(move |t: String| text.set(t))
+                    on_save=Callback::new(move |t: String| {
+                        text.set(t);
+                        create_on_save();
+                    }) />
+                {move || not_a_model().map(|m| view! { <p class="notice error" id="new-model-problem" role="alert">{m}</p> })}
                 {move || error.get().map(|m| view! { <ErrorNotice message=m /> })}
                 <div class="actions">
                     <button type="submit" id="create-model"
