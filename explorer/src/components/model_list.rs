@@ -81,14 +81,14 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
             if load.get() != Load::Ready {
                 return;
             }
+            // The first page only: later loads (a search, a reset) neither mark nor follow.
+            let Some(store) = store.take() else {
+                return;
+            };
             mark("sa:list-rendered");
-            if let Some(store) = store.take() {
-                owner.with(|| {
-                    leptos::task::spawn_local_scoped_with_cancellation(follow_list(
-                        ctx, store, list,
-                    ));
-                });
-            }
+            owner.with(|| {
+                leptos::task::spawn_local_scoped_with_cancellation(follow_list(ctx, store, list));
+            });
         });
     }
 
