@@ -8,7 +8,8 @@
 //!
 //! All of that is plain Rust and tested natively. The `web` feature adds the Leptos
 //! component [`JsonEditor`], the
-//! [`DiffView`] and [`MergeView`] of documents, and the [`HistoryPanel`] of a model (wasm only).
+//! [`DiffView`] and [`MergeView`] of documents, and the [`HistoryPanel`] of a model (wasm only);
+//! [`lazy`] has the split points both apps load them through.
 #![forbid(unsafe_code)]
 
 pub mod diff;
@@ -22,6 +23,8 @@ pub mod tokens;
 mod component;
 #[cfg(feature = "web")]
 mod history;
+#[cfg(feature = "web")]
+pub mod lazy;
 #[cfg(feature = "web")]
 mod views;
 #[cfg(feature = "web")]

@@ -409,9 +409,11 @@ async fn cold(b: &Browser) {
 }
 
 /// Per first view: the stack issue's goal, the figure that issue ended with (what later work
-/// must hold), and this build's ceiling (its measured bytes plus 2 %, 2026-12-01), which the
-/// view must not pass. A ceiling is lowered when a change makes a view lighter; raising one
-/// needs the reason in BENCHMARKS.md.
+/// must hold), and the ceiling the view must not pass. The first loads (`/login`, `/`, the
+/// explorer's tab list) hold the stack issue's figure, so that figure is their ceiling. The
+/// views that include lazy parts added since (the explorer pop-over, a model opened) are
+/// capped at this build's bytes plus 2 %. A ceiling is lowered when a change makes a view
+/// lighter; raising one needs the reason in BENCHMARKS.md.
 const FIRST_VIEWS: [(&str, u64, u64, u64); 5] = [
     (
         "client `/login`, form interactive",
@@ -435,13 +437,13 @@ const FIRST_VIEWS: [(&str, u64, u64, u64); 5] = [
     ("explorer, a model opened", 160_000, 210_178, CEIL_EX_MODEL),
 ];
 
-// Measured 2026-12-01, evening (`cargo xtask build`, then this test with `--nocapture`):
-// 183,305, 183,305, 296,767, 180,995 and 250,605 B. Each ceiling is that plus 2 %.
-const CEIL_LOGIN: u64 = 187_000;
-const CEIL_LIST: u64 = 187_000;
-const CEIL_ALL: u64 = 302_800;
-const CEIL_EX_LIST: u64 = 184_700;
-const CEIL_EX_MODEL: u64 = 255_700;
+// Measured 2026-12-02 (`cargo xtask build`, then this test with `--nocapture`): 177,296,
+// 177,296, 290,520, 174,064 and 241,782 B.
+const CEIL_LOGIN: u64 = 179_494;
+const CEIL_LIST: u64 = 179_494;
+const CEIL_ALL: u64 = 296_400;
+const CEIL_EX_LIST: u64 = 174_648;
+const CEIL_EX_MODEL: u64 = 246_700;
 
 /// BENCHMARKS.md "First load": bytes per first view, cold HTTP cache, through `sa-server dev`
 /// (which serves the `.br` siblings). Fails when a view passes its ceiling in [`FIRST_VIEWS`].

@@ -27,6 +27,9 @@ struct App {
     /// holds them in `<template id="sa-lazy-css">`, and the chunk adds them before it renders
     /// (`sa_shared::web::stylesheet`).
     lazy_css: &'static [&'static str],
+    /// The stylesheet (`style/{name}.css`) the first view needs besides `style/app.css`. The
+    /// split build serves the two as one file: one response less on every first load.
+    own_css: &'static str,
 }
 
 const APPS: &[App] = &[
@@ -35,12 +38,14 @@ const APPS: &[App] = &[
         package: "sa-client",
         html: "client/index.html",
         lazy_css: &["explorer", "editor"],
+        own_css: "client",
     },
     App {
         name: "explorer",
         package: "sa-explorer",
         html: "explorer/index.html",
         lazy_css: &["editor"],
+        own_css: "explorer",
     },
 ];
 
@@ -155,6 +160,8 @@ fn build_one(root: &Path, tc: &Toolchain, app: &App, dist: &Path) -> Result<()> 
     let html = std::fs::read_to_string(&source)
         .with_context(|| format!("reading {}", source.display()))?;
     let page = page_without_rust(&html, source.parent().unwrap_or(root), root, &page_dir)?;
+    let page = with_base_css(&page, &page_dir, &root.join("style"), app.own_css)
+        .with_context(|| format!("{}: style/app.css into {}.css", app.name, app.own_css))?;
     std::fs::write(page_dir.join("index.html"), page)?;
     std::fs::write(
         page_dir.join("Trunk.toml"),
@@ -290,6 +297,41 @@ fn page_without_rust(html: &str, dir: &Path, root: &Path, page_dir: &Path) -> Re
     Ok(out)
 }
 
+/// `page` (from [`page_without_rust`]) with `style/app.css` and `style/{own}.css` as one
+/// stylesheet: the two files' text, in that order, written to `page_dir/{own}.css`, linked where
+/// `{own}.css` was. Trunk then minifies and hashes it as `{own}-{hash}.css`.
+fn with_base_css(page: &str, page_dir: &Path, style: &Path, own: &str) -> Result<String> {
+    let link = |name: &str| -> Result<(usize, usize)> {
+        let href = format!("style/{name}.css\"");
+        let h = page
+            .find(&href)
+            .with_context(|| format!("no <link data-trunk rel=\"css\" href=…/style/{name}.css>"))?;
+        let at = page[..h]
+            .rfind("<link")
+            .context("an href outside a <link")?;
+        let end = page[h..]
+            .find('>')
+            .map(|e| h + e + 1)
+            .context("an unclosed <link")?;
+        Ok((at, end))
+    };
+    let (base_at, base_end) = link("app")?;
+    let (own_at, own_end) = link(own)?;
+    if own_at < base_end {
+        bail!("style/app.css must be linked before style/{own}.css");
+    }
+    let mut css = std::fs::read_to_string(style.join("app.css"))?;
+    css.push('\n');
+    css.push_str(&std::fs::read_to_string(style.join(format!("{own}.css")))?);
+    std::fs::write(page_dir.join(format!("{own}.css")), css)?;
+    Ok(format!(
+        "{}{}<link data-trunk rel=\"css\" href=\"{own}.css\" />{}",
+        &page[..base_at],
+        &page[base_end..own_at],
+        &page[own_end..]
+    ))
+}
+
 /// The preloads and the start script for the split build in `served` (named `built.hash`).
 ///
 /// As Trunk does: `modulepreload` with integrity for the JS modules (the glue's own import of
@@ -381,7 +423,31 @@ fn hash_tree(path: &Path, h: &mut DefaultHasher) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::lazy_stylesheets;
+    use super::{lazy_stylesheets, with_base_css};
+
+    #[test]
+    fn app_css_joins_the_apps_own_stylesheet() {
+        let dir = tempfile::tempdir().unwrap();
+        let (style, page_dir) = (dir.path().join("style"), dir.path().join("page"));
+        std::fs::create_dir_all(&style).unwrap();
+        std::fs::create_dir_all(&page_dir).unwrap();
+        std::fs::write(style.join("app.css"), "body{margin:0}").unwrap();
+        std::fs::write(style.join("client.css"), ".list{gap:1rem}").unwrap();
+        let page = "<head><link data-trunk rel=\"css\" href=\"../style/app.css\" />\n\
+                    <link data-trunk rel=\"css\" href=\"../style/client.css\" />\n\
+                    <link data-trunk rel=\"css\" href=\"../style/editor.css\" /></head>";
+        let out = with_base_css(page, &page_dir, &style, "client").unwrap();
+        assert_eq!(
+            out,
+            "<head>\n<link data-trunk rel=\"css\" href=\"client.css\" />\n\
+             <link data-trunk rel=\"css\" href=\"../style/editor.css\" /></head>"
+        );
+        assert_eq!(
+            std::fs::read_to_string(page_dir.join("client.css")).unwrap(),
+            "body{margin:0}\n.list{gap:1rem}"
+        );
+        assert!(with_base_css(page, &page_dir, &style, "admin").is_err());
+    }
 
     #[test]
     fn lazy_stylesheets_move_into_a_template() {

@@ -21,6 +21,19 @@ const CLIPPY: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "the apps as the split build compiles them (feature `split`), for wasm32-unknown-unknown",
+        &[
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "sa-client",
+            "-p",
+            "sa-explorer",
+            "--features",
+            "sa-client/split,sa-explorer/split",
+        ],
+    ),
+    (
         "the editor component, its examples and browser tests, for wasm32-unknown-unknown",
         &[
             "--target",

@@ -6,6 +6,7 @@
 mod apps;
 mod compress;
 mod gates;
+mod import_names;
 mod kubectl;
 mod progress;
 mod services;

@@ -8,7 +8,8 @@
 //!    RUSTFLAGS, the dependencies and the rebuilt std stay as they are.
 //! 2. `wasm_split_cli_support::transform`: the main module, `split_*.wasm` / `chunk_*.wasm` and
 //!    the loader `__wasm_split.js`, which imports `initSync` from the glue.
-//! 3. wasm-bindgen on the main module, keeping the exports the chunks link against.
+//! 3. wasm-bindgen on the main module, keeping the exports the chunks link against; then short
+//!    names for the imports the main module takes from its glue (import_names.rs).
 //! 4. wasm-opt on every module, 5. terser on the JS.
 //! 6. The folder is named after a hash of everything in it; the loader and the glue refer to
 //!    their neighbours relatively (`./`, `import.meta.url`), so the folder moves as a whole.
@@ -126,6 +127,21 @@ pub fn build(
                     .arg(&out)
                     .arg(&main),
             )
+        },
+    )?;
+
+    step(
+        &format!("{package}: short names for the glue's imports"),
+        || {
+            let n = crate::import_names::shorten(
+                &out.join(format!("{package}_bg.wasm")),
+                &out.join(format!("{package}.js")),
+                &format!("./{package}_bg.js"),
+            )?;
+            if n == 0 {
+                bail!("the main module imports nothing from ./{package}_bg.js: wasm-bindgen's output changed");
+            }
+            Ok(())
         },
     )?;
 

@@ -25,6 +25,8 @@ use sa_shared::{
     },
 };
 
+use sa_editor::lazy::{history_view, merge_dialog, three_way};
+
 use crate::components::{explain, Doing, ErrorNotice, Loading, Modal, RequireUser};
 
 /// `/models/{store}/{id}`, a split point: the editor and its dialogs are their own chunk.
@@ -641,37 +643,6 @@ async fn editor_view(
     .into_any()
 }
 
-/// `Ok(Some((merged text, summary)))` for a clean merge, `Ok(None)` when paths conflict.
-#[cfg_attr(feature = "split", leptos::lazy)]
-async fn three_way(
-    base: String,
-    theirs: String,
-    mine: String,
-) -> Result<Option<(String, String)>, String> {
-    sa_editor::merge::merge_texts(&base, &theirs, &mine)
-}
-
-#[cfg_attr(feature = "split", leptos::lazy)]
-async fn merge_dialog(
-    base: String,
-    theirs: String,
-    mine: String,
-    on_resolved: Callback<String>,
-) -> AnyView {
-    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
-    view! {
-        <sa_editor::MergeView
-            base=parse(&base)
-            theirs=parse(&theirs)
-            mine=parse(&mine)
-            on_resolved=move |v: serde_json::Value| {
-                on_resolved.run(serde_json::to_string_pretty(&v).unwrap_or_default())
-            }
-        />
-    }
-    .into_any()
-}
-
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn diff_view(old: String, new: String, label: String) -> AnyView {
     match (
@@ -684,19 +655,4 @@ async fn diff_view(old: String, new: String, label: String) -> AnyView {
         _ => view! { <ErrorNotice message="Your edit is not valid JSON yet, so it cannot be compared." /> }
             .into_any(),
     }
-}
-
-#[cfg_attr(feature = "split", leptos::lazy)]
-async fn history_view(
-    session: Session,
-    store: StoreEntry,
-    id: String,
-    can_write: Signal<bool>,
-    current: Signal<String>,
-    on_restored: Callback<String>,
-) -> AnyView {
-    view! {
-        <sa_editor::HistoryPanel session=session store=store id=id can_write=can_write current=current on_restored=on_restored />
-    }
-    .into_any()
 }

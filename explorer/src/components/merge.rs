@@ -1,13 +1,15 @@
 //! A save that the store refuses (412: someone saved a newer version) becomes a three-way
 //! merge, as in the client: base is the version the edit started from (from history, by its
 //! ETag), theirs is the stored version, mine is the edit. A clean merge saves itself with the
-//! current ETag; conflicts go to sa-editor's `MergeView`. Both are split points (`split`
-//! feature): the merge code loads when a merge happens.
+//! current ETag; conflicts go to sa-editor's `MergeView`. Both are sa-editor's split points
+//! (`sa_editor::lazy`): the merge code loads when a merge happens.
 use leptos::prelude::*;
 use sa_shared::{
     config::StoreEntry,
     web::{doc::Doc, session::Session, store_api},
 };
+
+use sa_editor::lazy::three_way;
 
 use crate::state::Loaded;
 
@@ -82,28 +84,13 @@ pub async fn save(
     }
 }
 
-#[cfg_attr(feature = "split", leptos::lazy)]
-async fn three_way(
-    base: String,
-    theirs: String,
-    mine: String,
-) -> Result<Option<(String, String)>, String> {
-    sa_editor::merge::merge_texts(&base, &theirs, &mine)
-}
-
 /// The conflicts of `input`, one choice per path; `on_resolved` gets the text to save.
-#[cfg_attr(feature = "split", leptos::lazy)]
 pub async fn merge_dialog(input: MergeInput, on_resolved: Callback<String>) -> AnyView {
-    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
-    view! {
-        <sa_editor::MergeView
-            base=parse(&input.base)
-            theirs=parse(input.theirs.doc.text())
-            mine=parse(&input.mine)
-            on_resolved=move |v: serde_json::Value| {
-                on_resolved.run(serde_json::to_string_pretty(&v).unwrap_or_default())
-            }
-        />
-    }
-    .into_any()
+    sa_editor::lazy::merge_dialog(
+        input.base,
+        input.theirs.doc.text().to_string(),
+        input.mine,
+        on_resolved,
+    )
+    .await
 }

@@ -14,8 +14,6 @@ use sa_shared::{
     },
 };
 
-use sa_editor::HistoryPanel;
-
 use crate::{
     components::{actions::Actions, editor::editor},
     state::{is_outage, Ctx, Loaded, StoreSlot},
@@ -275,9 +273,7 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
     }
 }
 
-/// The model's History panel (sa-editor's `HistoryPanel`), a split point (`split` feature):
-/// it loads when the user opens it.
-#[cfg_attr(feature = "split", leptos::lazy)]
+/// The model's History panel: sa-editor's split point, with this explorer's session.
 async fn history_view(
     tab: StoreSlot,
     id: String,
@@ -286,11 +282,7 @@ async fn history_view(
 ) -> AnyView {
     let ctx = expect_context::<Ctx>();
     let can_write = Signal::derive(move || ctx.session.can_write());
-    view! {
-        <HistoryPanel session=ctx.session store=tab.entry id=id can_write=can_write
-            current=current on_restored=on_restored />
-    }
-    .into_any()
+    sa_editor::lazy::history_view(ctx.session, tab.entry, id, can_write, current, on_restored).await
 }
 
 /// The editor for a new model in the active store.

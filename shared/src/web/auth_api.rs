@@ -25,7 +25,7 @@ pub async fn register(session: Session, credentials: &Credentials) -> Result<(),
 /// `GET /api/me`.
 pub async fn me(session: Session) -> Result<UserView, ApiError> {
     let resp = session
-        .send(Method::GET, &url(&session, "/api/me"), |b| b.build())
+        .send(Method::GET, &url(&session, "/api/me"), &|b| b.build())
         .await?;
     http::json(resp).await
 }
@@ -33,7 +33,7 @@ pub async fn me(session: Session) -> Result<UserView, ApiError> {
 /// `GET /api/users` (admins).
 pub async fn users(session: Session) -> Result<Vec<UserView>, ApiError> {
     let resp = session
-        .send(Method::GET, &url(&session, "/api/users"), |b| b.build())
+        .send(Method::GET, &url(&session, "/api/users"), &|b| b.build())
         .await?;
     http::json(resp).await
 }
@@ -43,7 +43,7 @@ pub async fn set_roles(session: Session, id: &str, roles: Vec<String>) -> Result
     let path = format!("/api/users/{}/roles", encode(id));
     let update = RolesUpdate { roles };
     session
-        .send(Method::PUT, &url(&session, &path), |b| b.json(&update))
+        .send(Method::PUT, &url(&session, &path), &|b| b.json(&update))
         .await
         .map(|_| ())
 }
@@ -52,7 +52,7 @@ pub async fn set_roles(session: Session, id: &str, roles: Vec<String>) -> Result
 pub async fn delete_user(session: Session, id: &str) -> Result<(), ApiError> {
     let path = format!("/api/users/{}", encode(id));
     session
-        .send(Method::DELETE, &url(&session, &path), |b| b.build())
+        .send(Method::DELETE, &url(&session, &path), &|b| b.build())
         .await
         .map(|_| ())
 }

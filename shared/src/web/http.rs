@@ -120,8 +120,18 @@ pub async fn check(resp: Response) -> Result<Response, ApiError> {
 }
 
 /// Parses a JSON answer into a wire type.
+///
+/// What gloo-net's `Response::json` does (the text, then `serde_json::from_str`), with the
+/// waiting for the text in [`text`], which is not generic: `json` is called for 9 wire types,
+/// and each used to carry its own copy of that future (BENCHMARKS.md, issue 14, "One `send`").
 pub async fn json<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
-    resp.json()
+    let body = text(resp).await?;
+    serde_json::from_str(&body).map_err(|e| ApiError::bad_answer(short(&e.to_string())))
+}
+
+/// The body of an answer as text.
+pub async fn text(resp: Response) -> Result<String, ApiError> {
+    resp.text()
         .await
         .map_err(|e| ApiError::bad_answer(short(&message(&e))))
 }

@@ -179,11 +179,15 @@ impl Session {
     /// Sends a request to a store or the auth host with the bearer token. On a 401 it refreshes
     /// the token once and sends the request again, which is why it takes the request as a
     /// recipe: `finish` completes the builder (headers, body) each time.
+    ///
+    /// `finish` is a `&dyn Fn`, not a generic: with a generic every call site got its own copy
+    /// of this whole future (token, send, refresh, send again) in the wasm (BENCHMARKS.md,
+    /// issue 14, "One `send`").
     pub async fn send(
         &self,
         method: Method,
         url: &str,
-        finish: impl Fn(RequestBuilder) -> Result<Request, gloo_net::Error>,
+        finish: &dyn Fn(RequestBuilder) -> Result<Request, gloo_net::Error>,
     ) -> Result<Response, ApiError> {
         let token = self.fresh_token().await;
         let build = |token: Option<&str>| {

@@ -12,7 +12,7 @@ use crate::{
 use super::{
     doc::Doc,
     encode,
-    http::{json, ApiError},
+    http::{json, text, ApiError},
     session::Session,
 };
 
@@ -41,14 +41,14 @@ pub fn model_url(store: &StoreEntry, id: &str) -> String {
 /// `GET /api/info`.
 pub async fn info(session: Session, store: &StoreEntry) -> Result<StoreInfo, ApiError> {
     let url = format!("{}/api/info", store.url);
-    json(session.send(Method::GET, &url, |b| b.build()).await?).await
+    json(session.send(Method::GET, &url, &|b| b.build()).await?).await
 }
 
 /// `GET /readyz`: whether the instance reaches its backend. Unauthenticated by design.
 pub async fn ready(session: Session, store: &StoreEntry) -> Result<(), ApiError> {
     let url = format!("{}/readyz", store.url);
     session
-        .send(Method::GET, &url, |b| b.build())
+        .send(Method::GET, &url, &|b| b.build())
         .await
         .map(|_| ())
 }
@@ -66,7 +66,7 @@ pub async fn list(
     let limit = limit.to_string();
     let q = q.trim();
     let resp = session
-        .send(Method::GET, &url, |b| {
+        .send(Method::GET, &url, &|b| {
             let mut params = vec![("view", "summary"), ("limit", limit.as_str())];
             if let Some(a) = after {
                 params.push(("after", a));
@@ -106,7 +106,7 @@ pub async fn versions(
     let url = format!("{}/versions", model_url(store, id));
     let limit = limit.to_string();
     let resp = session
-        .send(Method::GET, &url, |b| {
+        .send(Method::GET, &url, &|b| {
             let mut params = vec![("limit", limit.as_str())];
             if let Some(a) = after {
                 params.push(("after", a));
@@ -129,7 +129,7 @@ pub async fn restore(
 ) -> Result<String, ApiError> {
     let url = format!("{}/restore", version_url(store, id, etag));
     let resp = session
-        .send(Method::POST, &url, |b| match if_match {
+        .send(Method::POST, &url, &|b| match if_match {
             Some(tag) => b.header("If-Match", tag).build(),
             None => b.build(),
         })
@@ -148,7 +148,7 @@ pub async fn deleted(
     let url = format!("{}/api/model", store.url);
     let limit = limit.to_string();
     let resp = session
-        .send(Method::GET, &url, |b| {
+        .send(Method::GET, &url, &|b| {
             let mut params = vec![("view", "deleted"), ("limit", limit.as_str())];
             if let Some(a) = after {
                 params.push(("after", a));
@@ -168,12 +168,9 @@ fn version_url(store: &StoreEntry, id: &str, etag: &str) -> String {
 }
 
 async fn fetched(session: Session, url: &str) -> Result<Fetched, ApiError> {
-    let resp = session.send(Method::GET, url, |b| b.build()).await?;
+    let resp = session.send(Method::GET, url, &|b| b.build()).await?;
     let etag = etag(&resp);
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| ApiError::bad_answer(e.to_string()))?;
+    let text = text(resp).await?;
     let doc = Doc::parse(&text)
         .map_err(|e| ApiError::bad_answer(format!("the model is not JSON: {e}")))?;
     Ok(Fetched {
@@ -188,7 +185,7 @@ async fn fetched(session: Session, url: &str) -> Result<Fetched, ApiError> {
 pub async fn create(session: Session, store: &StoreEntry, doc: &Doc) -> Result<Created, ApiError> {
     let url = format!("{}/api/model", store.url);
     let resp = session
-        .send(Method::POST, &url, |b| {
+        .send(Method::POST, &url, &|b| {
             b.header("Content-Type", "application/json")
                 .body(doc.text().to_string())
         })
@@ -211,7 +208,7 @@ pub async fn put(
     if_match: &str,
 ) -> Result<String, ApiError> {
     let resp = session
-        .send(Method::PUT, &model_url(store, id), |b| {
+        .send(Method::PUT, &model_url(store, id), &|b| {
             b.header("Content-Type", "application/json")
                 .header("If-Match", if_match)
                 .body(doc.text().to_string())
@@ -223,7 +220,7 @@ pub async fn put(
 /// `DELETE /api/model/{id}`.
 pub async fn delete(session: Session, store: &StoreEntry, id: &str) -> Result<(), ApiError> {
     session
-        .send(Method::DELETE, &model_url(store, id), |b| b.build())
+        .send(Method::DELETE, &model_url(store, id), &|b| b.build())
         .await
         .map(|_| ())
 }
@@ -236,7 +233,7 @@ pub async fn share(session: Session, model_url: &str) -> Result<ShareResponse, A
     };
     json(
         session
-            .send(Method::POST, &url, |b| b.json(&request))
+            .send(Method::POST, &url, &|b| b.json(&request))
             .await?,
     )
     .await
