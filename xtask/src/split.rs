@@ -112,10 +112,10 @@ pub fn build(
             wasm_split_cli_support::transform(opts).map_err(|e| anyhow!("wasm-split: {e:?}"))
         },
     )?;
-    fs::write(
-        out.join(MANIFEST),
-        serde_json::to_string_pretty(&split.prefetch_map)?,
-    )?;
+    // Sorted: the splitter's map is a HashMap, whose order changes from run to run, and the
+    // folder's name is a hash of its files, so the same sources must give the same bytes.
+    let prefetch: std::collections::BTreeMap<_, _> = split.prefetch_map.iter().collect();
+    fs::write(out.join(MANIFEST), serde_json::to_string_pretty(&prefetch)?)?;
 
     step(
         &format!("{package}: wasm-bindgen --keep-lld-exports on the main module"),
