@@ -437,13 +437,13 @@ const FIRST_VIEWS: [(&str, u64, u64, u64); 5] = [
     ("explorer, a model opened", 160_000, 210_178, CEIL_EX_MODEL),
 ];
 
-// Measured 2026-12-02 (`cargo xtask build`, then this test with `--nocapture`): 177,296,
-// 177,296, 290,520, 174,064 and 241,782 B.
+// Measured 2026-12-02 (`cargo xtask build`, then this test with `--nocapture`): 177,699,
+// 177,699, 291,512, 174,524 and 242,352 B.
 const CEIL_LOGIN: u64 = 179_494;
 const CEIL_LIST: u64 = 179_494;
-const CEIL_ALL: u64 = 296_400;
+const CEIL_ALL: u64 = 297_300;
 const CEIL_EX_LIST: u64 = 174_648;
-const CEIL_EX_MODEL: u64 = 246_700;
+const CEIL_EX_MODEL: u64 = 247_200;
 
 /// BENCHMARKS.md "First load": bytes per first view, cold HTTP cache, through `sa-server dev`
 /// (which serves the `.br` siblings). Fails when a view passes its ceiling in [`FIRST_VIEWS`].

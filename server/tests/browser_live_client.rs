@@ -307,6 +307,35 @@ async fn a_reader_sees_the_history_without_restore() {
 
 /// The workspace follows the feed: a model created and deleted elsewhere shows, highlighted,
 /// without a reload.
+/// A model created after the workspace's list was read but before its feeds were open still
+/// shows: each feed starts from the cursor its store's list came with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workspace_shows_a_model_created_before_its_feeds_open() {
+    let stack = stack_with_writers().await;
+    stack
+        .create_model("file", ANN, &json!({"name": "Existing"}).to_string())
+        .await;
+    let a = stack.browser(DESKTOP).await;
+    a.sign_in(&stack, ANN).await;
+    a.hold_feeds().await;
+    a.goto(&stack.url("client", "/")).await;
+    a.check_text("#model-list", "Existing").await;
+    a.wait_js(
+        "the workspace asked for its feeds",
+        "window.__saHeldFeeds > 0",
+    )
+    .await;
+
+    stack
+        .create_model("file", BOB, &json!({"name": "Made in between"}).to_string())
+        .await;
+    a.open_feeds().await;
+    a.check_text("#model-list .workspace-row.row-fresh", "Made in between")
+        .await;
+    a.check_no_console_errors().await;
+    a.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_shows_new_and_deleted_models_live() {
     let stack = stack_with_writers().await;

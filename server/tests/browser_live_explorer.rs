@@ -1,7 +1,8 @@
 //! The explorer live: two writers, each in their own headless Chromium, through `sa-server dev`.
 //!
 //! - A model that B creates shows in A's open tab without a reload, marked for a moment; B's
-//!   changes and deletes follow.
+//!   changes and deletes follow. So does one B creates after A's list was read but before
+//!   A's feed was open.
 //! - A model B deletes in the client is restored from A's "Recently deleted", back in the list
 //!   with its content intact.
 //! - A reader sees "Recently deleted" without "Restore".
@@ -63,6 +64,40 @@ async fn listed(b: &Browser) -> Vec<String> {
         .iter()
         .map(|s| s.as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// A write that lands after A's list was read but before A's feed is open still reaches A's
+/// tab: the feed starts from the cursor the list came with, not from "now".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_created_before_the_feed_opens_still_shows() {
+    let stack = two_writers().await;
+    stack
+        .create_model("file", ANN, &json!({"name": "Existing pump"}).to_string())
+        .await;
+    let a = stack.browser(DESKTOP).await;
+    a.sign_in(&stack, ANN).await;
+    a.hold_feeds().await;
+    a.goto(&stack.url("explorer", "/file")).await;
+    a.check_text(".ex-row", "Existing pump").await;
+    a.wait_js("the tab asked for its feed", "window.__saHeldFeeds > 0")
+        .await;
+    mark_page(&a).await;
+
+    stack
+        .create_model(
+            "file",
+            BOB,
+            &json!({"name": "Written in between"}).to_string(),
+        )
+        .await;
+    a.open_feeds().await;
+
+    a.check_text(".ex-row.live-new", "Written in between").await;
+    assert_eq!(listed(&a).await, ["Written in between", "Existing pump"]);
+    a.check_text(".list-status", "2 of 2 models").await;
+    check_same_page(&a, "after the held feed opened").await;
+    a.check_no_console_errors().await;
+    a.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use reqwest::{header, StatusCode};
 use sa_server::store::BackendKind;
+use sa_shared::history::FEED_CURSOR_HEADER as FEED_CURSOR;
 use serde_json::{json, Value};
 use support::services::{
     backends::Env,
@@ -63,6 +64,7 @@ conformance!(
     history_bad_inputs,
     feed_live_events,
     feed_resume_by_cursor,
+    feed_from_the_lists_cursor,
     feed_reset,
     feed_share_token_filter,
     feed_bad_inputs,
@@ -1341,6 +1343,63 @@ async fn feed_resume_by_cursor(s: &Env) {
         assert_eq!(data["id"], fresh.id.as_str());
         later.push((fresh.id, e.id.unwrap()));
     }
+}
+
+/// The first page of a summary list says where the feed stood just before it was read; a feed
+/// opened from there later still gets a write made between the two, which a feed opened
+/// without a cursor would never send. Later pages carry no cursor.
+async fn feed_from_the_lists_cursor(s: &Env) {
+    create(s, &json!({"name": "older"})).await;
+    create(s, &json!({"name": "listed"})).await;
+    let first = s
+        .get("/api/model?view=summary&limit=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let cursor = first
+        .headers()
+        .get(FEED_CURSOR)
+        .expect("the first page carries the feed's cursor")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let page: Value = first.json().await.unwrap();
+    let listed: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["listed"]);
+    // Written after the list was read, before any feed is open.
+    let missed = create(s, &json!({"name": "between"})).await;
+
+    let mut sse = feed(s, &format!("?after={cursor}")).await;
+    let (_, data) = next_change(&mut sse).await;
+    assert_eq!(data["id"], missed.id.as_str());
+    assert_eq!(data["op"], "created");
+
+    let next = page["next"].as_str().expect("a second page");
+    let later = s
+        .get(&format!("/api/model?view=summary&limit=1&after={next}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later.status(), StatusCode::OK);
+    assert!(later.headers().get(FEED_CURSOR).is_none());
+    // A browser on another origin may read it.
+    let cors = s
+        .get("/api/model?view=summary&limit=1")
+        .header(header::ORIGIN, "http://client.sa.localhost:8080")
+        .send()
+        .await
+        .unwrap();
+    let exposed = cors.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains(FEED_CURSOR), "{exposed}");
 }
 
 async fn feed_reset(s: &Env) {

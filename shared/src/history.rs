@@ -1,6 +1,12 @@
 //! History and change-feed messages: what `/api/model/{id}/versions` and `/api/changes` send.
 use serde::{Deserialize, Serialize};
 
+/// The response header of the first page of `GET /api/model?view=summary`: the change feed's
+/// cursor as it was just before the page was read. A client that opens `/api/changes?after=`
+/// this cursor misses no write made after its list, even one that landed before the feed was
+/// open; the few it already shows come again, and are no-ops.
+pub const FEED_CURSOR_HEADER: &str = "feed-cursor";
+
 /// What a write did to a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -350,7 +350,7 @@ fn Editor(session: Session, store: StoreEntry, id: String, fetched: Fetched) -> 
     handle_change.set_value(Some(Callback::new(on_change)));
     {
         let my_id = id.get_value();
-        feed::watch(session, store.get_value(), move |ev| match ev {
+        feed::watch(session, store.get_value(), None, move |ev| match ev {
             FeedEvent::Change(c) if c.id == my_id => on_change(c),
             FeedEvent::Change(_) => {}
             // Missed events: whatever is stored now counts as one newer version.

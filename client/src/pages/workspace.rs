@@ -32,15 +32,19 @@ const FRESH_FOR: Duration = Duration::from_secs(4);
 struct StoreModels {
     store: StoreEntry,
     result: Result<(Vec<ModelSummary>, u64), ApiError>,
+    /// The feed's cursor from just before the first page: the feed starts from there.
+    feed: Option<String>,
 }
 
 async fn load_store(session: Session, store: StoreEntry) -> StoreModels {
     let mut items = Vec::new();
     let mut after: Option<String> = None;
+    let mut feed = None;
     let result = loop {
         let want = (MAX_PER_STORE - items.len()) as u32;
         match store_api::list(session, &store, after.as_deref(), "", want).await {
-            Ok(page) => {
+            Ok(store_api::Listed { page, feed: cursor }) => {
+                feed = feed.or(cursor);
                 items.extend(page.items);
                 match page.next {
                     Some(next) if items.len() < MAX_PER_STORE => after = Some(next),
@@ -50,7 +54,11 @@ async fn load_store(session: Session, store: StoreEntry) -> StoreModels {
             Err(e) => break Err(e),
         }
     };
-    StoreModels { store, result }
+    StoreModels {
+        store,
+        result,
+        feed,
+    }
 }
 
 #[component]
@@ -124,7 +132,10 @@ fn ModelList(
     let rows = RwSignal::new(rows);
     // Rows that changed live: (store id, model id) → whether it was a delete.
     let fresh = RwSignal::new(Vec::<(String, String, bool)>::new());
-    let stores = all.iter().map(|s| s.store.clone()).collect();
+    let stores = all
+        .iter()
+        .map(|s| (s.store.clone(), s.feed.clone()))
+        .collect();
     let owner = Owner::current().expect("the list runs inside a reactive owner");
     // Gone once the list is: a feed chunk that arrives after that starts nothing.
     let alive = StoredValue::new(());
@@ -253,7 +264,8 @@ struct Following {
     owner: Owner,
     alive: StoredValue<()>,
     session: Session,
-    stores: Vec<StoreEntry>,
+    /// Each store, and the feed cursor its list came with.
+    stores: Vec<(StoreEntry, Option<String>)>,
     rows: RwSignal<Vec<(StoreEntry, ModelSummary)>>,
     /// Rows that changed live: (store id, model id) → whether it was a delete.
     fresh: RwSignal<Vec<(String, String, bool)>>,
@@ -277,9 +289,9 @@ async fn follow(f: Following) {
     } = f;
     // The list's owner, so each feed closes when the list goes.
     f.owner.with(|| {
-        for store in f.stores {
+        for (store, after) in f.stores {
             let s = store.clone();
-            feed::watch(session, store, move |ev| match ev {
+            feed::watch(session, store, after, move |ev| match ev {
                 FeedEvent::Change(c) => on_change(session, rows, fresh, s.clone(), c),
                 FeedEvent::Reset => reload.run(()),
             });
@@ -298,6 +310,15 @@ fn on_change(
 ) {
     if c.op == Op::Deleted {
         flash(rows, fresh, store.id.clone(), c.id.clone(), true);
+        return;
+    }
+    // Already shown at that version: a feed that starts from the list's cursor may repeat a
+    // write the list already has.
+    let etag = c.etag.trim_matches('"');
+    if rows.with_untracked(|r| {
+        r.iter()
+            .any(|(s, m)| s.id == store.id && m.id == c.id && m.etag == etag)
+    }) {
         return;
     }
     leptos::task::spawn_local(async move {

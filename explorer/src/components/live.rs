@@ -45,11 +45,12 @@ pub struct ListState {
     pub revision: RwSignal<u32>,
 }
 
-/// Follows `store`'s feed while the calling owner (the list) lives.
+/// Follows `store`'s feed while the calling owner (the list) lives, from `after`, the cursor
+/// the list's first page came with.
 #[cfg_attr(feature = "split", leptos::lazy)]
-pub async fn follow_list(ctx: Ctx, store: StoreEntry, list: ListState) {
+pub async fn follow_list(ctx: Ctx, store: StoreEntry, list: ListState, after: Option<String>) {
     let store2 = store.clone();
-    feed::watch(ctx.session, store, move |event| match event {
+    feed::watch(ctx.session, store, after, move |event| match event {
         FeedEvent::Reset => {
             list.revision.try_update(|r| *r += 1);
             list.deleted_rev.try_update(|r| *r += 1);

@@ -59,6 +59,8 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
     let note = RwSignal::new(String::new());
     let deleted_rev = RwSignal::new(0u32);
     let show_deleted = RwSignal::new(false);
+    // Where the feed stood just before the first page was read: the feed starts from there.
+    let feed_from = StoredValue::new(None::<String>);
 
     // The list follows the store's feed while it is on screen; the task and its stream end
     // with the list (tab switch, sign-out). It starts once the first page is shown, so the
@@ -86,8 +88,11 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 return;
             };
             mark("sa:list-rendered");
+            let after = feed_from.get_value();
             owner.with(|| {
-                leptos::task::spawn_local_scoped_with_cancellation(follow_list(ctx, store, list));
+                leptos::task::spawn_local_scoped_with_cancellation(follow_list(
+                    ctx, store, list, after,
+                ));
             });
         });
     }
@@ -128,7 +133,10 @@ pub fn ModelList(tab: StoreSlot) -> impl IntoView {
                 }
                 ctx.observe(&store.id, r.as_ref().map(|_| ()));
                 match r {
-                    Ok(page) => {
+                    Ok(store_api::Listed { page, feed }) => {
+                        if feed.is_some() {
+                            feed_from.try_set_value(feed);
+                        }
                         if reset {
                             // Keep the open model highlighted when it is on the first page.
                             let open = ctx.nav.model.try_get_untracked().flatten();

@@ -159,13 +159,18 @@ fn ModelView(tab: StoreSlot, id: String) -> impl IntoView {
             }
         });
     };
-    feed::watch(ctx.session, store.get_value(), move |event| match event {
-        FeedEvent::Change(c) if c.id == id.get_value() => {
-            follow(c.by.name, Some(c.op), Some(c.etag))
-        }
-        FeedEvent::Change(_) => {}
-        FeedEvent::Reset => follow("someone".into(), None, None),
-    });
+    feed::watch(
+        ctx.session,
+        store.get_value(),
+        None,
+        move |event| match event {
+            FeedEvent::Change(c) if c.id == id.get_value() => {
+                follow(c.by.name, Some(c.op), Some(c.etag))
+            }
+            FeedEvent::Change(_) => {}
+            FeedEvent::Reset => follow("someone".into(), None, None),
+        },
+    );
     // The user's own edit or reload makes a notice about an older state moot.
     Effect::new(move |was: Option<bool>| {
         let now = editing.get();

@@ -840,4 +840,50 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
     }
+
+    /// From the next navigation on, every `EventSource` the page opens waits until
+    /// [`Browser::open_feeds`]: it is a stand-in that keeps the listeners and opens the real
+    /// stream then, passing its events on. `window.__saHeldFeeds` counts the ones asked for.
+    /// It lets a test write while a page has its list but no feed yet.
+    pub async fn hold_feeds(&self) {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": HOLD_FEEDS }),
+        )
+        .await;
+    }
+
+    /// Opens the feeds [`Browser::hold_feeds`] held, and every later one at once.
+    pub async fn open_feeds(&self) {
+        self.eval("window.__saOpenFeeds(); return true").await;
+    }
 }
+
+const HOLD_FEEDS: &str = r#"(() => {
+  const Real = window.EventSource;
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  window.__saHeldFeeds = 0;
+  window.__saOpenFeeds = () => release();
+  window.EventSource = function (url, init) {
+    window.__saHeldFeeds += 1;
+    const self = new EventTarget();
+    let real = null;
+    let closed = false;
+    const kinds = new Set();
+    const forward = (kind) => real.addEventListener(kind, (e) => self.dispatchEvent(
+      e instanceof MessageEvent
+        ? new MessageEvent(kind, { data: e.data, lastEventId: e.lastEventId })
+        : new Event(kind)));
+    const add = self.addEventListener.bind(self);
+    self.addEventListener = (kind, f, o) => {
+      add(kind, f, o);
+      if (!kinds.has(kind)) { kinds.add(kind); if (real) forward(kind); }
+    };
+    self.url = url;
+    Object.defineProperty(self, "readyState", { get: () => (real ? real.readyState : closed ? 2 : 0) });
+    self.close = () => { closed = true; if (real) real.close(); };
+    gate.then(() => { if (!closed) { real = new Real(url, init); kinds.forEach(forward); } });
+    return self;
+  };
+})();"#;

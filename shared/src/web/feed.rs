@@ -32,7 +32,16 @@ const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// Follows `store`'s change feed until the current reactive owner is cleaned up, calling
 /// `on_event` for each event. Must run inside a Leptos owner (a component or an effect).
-pub fn watch(session: Session, store: StoreEntry, on_event: impl Fn(FeedEvent) + 'static) {
+///
+/// `after` is where to start: the cursor a list came with ([`super::store_api::Listed`]), so
+/// what was written between the list and the feed's opening comes too. With `None` the feed
+/// starts from its next event.
+pub fn watch(
+    session: Session,
+    store: StoreEntry,
+    after: Option<String>,
+    on_event: impl Fn(FeedEvent) + 'static,
+) {
     let open: Rc<RefCell<Option<EventSource>>> = Rc::default();
     let stopped = Rc::new(RefCell::new(false));
     {
@@ -49,7 +58,7 @@ pub fn watch(session: Session, store: StoreEntry, on_event: impl Fn(FeedEvent) +
         });
     }
     leptos::task::spawn_local(async move {
-        let mut cursor: Option<String> = None;
+        let mut cursor = after;
         let mut pause = FIRST_PAUSE;
         let mut first = true;
         while !*stopped.borrow() {

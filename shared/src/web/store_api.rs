@@ -5,7 +5,7 @@ use gloo_net::http::{Method, Response};
 use crate::{
     auth::{ShareRequest, ShareResponse},
     config::StoreEntry,
-    history::VersionPage,
+    history::{VersionPage, FEED_CURSOR_HEADER},
     model::{ModelCreated, StoreInfo, SummaryPage},
 };
 
@@ -53,6 +53,15 @@ pub async fn ready(session: Session, store: &StoreEntry) -> Result<(), ApiError>
         .map(|_| ())
 }
 
+/// A page of a summary list, as [`list`] read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    pub page: SummaryPage,
+    /// On the first page: the change feed's cursor from just before the page was read
+    /// ([`FEED_CURSOR_HEADER`]). Open the feed `after` it, and no write since the list is lost.
+    pub feed: Option<String>,
+}
+
 /// One page of `GET /api/model?view=summary`. `after` is the cursor from the previous page,
 /// `q` the search text (empty for all).
 pub async fn list(
@@ -61,7 +70,7 @@ pub async fn list(
     after: Option<&str>,
     q: &str,
     limit: u32,
-) -> Result<SummaryPage, ApiError> {
+) -> Result<Listed, ApiError> {
     let url = format!("{}/api/model", store.url);
     let limit = limit.to_string();
     let q = q.trim();
@@ -77,7 +86,11 @@ pub async fn list(
             b.query(params).build()
         })
         .await?;
-    json(resp).await
+    let feed = resp.headers().get(FEED_CURSOR_HEADER);
+    Ok(Listed {
+        page: json(resp).await?,
+        feed,
+    })
 }
 
 /// `GET /api/model/{id}`.

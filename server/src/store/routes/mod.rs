@@ -96,6 +96,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::ETAG,
             header::LOCATION,
             HeaderName::from_static("retry-after"),
+            HeaderName::from_static(sa_shared::history::FEED_CURSOR_HEADER),
         ])
         .max_age(std::time::Duration::from_secs(600))
         // The store sets no cookies, but an app whose fetch says `credentials: "include"` must

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use headers::HeaderMapExt;
 use http_body_util::BodyExt;
 use sa_shared::{
-    history::Author,
+    history::{Author, FEED_CURSOR_HEADER},
     model::{ModelCreated, ModelSummary, SummaryPage},
 };
 use time::format_description::well_known::Rfc3339;
@@ -288,8 +288,18 @@ pub async fn index<B: Backend>(
     match params.get("view").map(String::as_str) {
         None | Some("") | Some("urls") => url_array(app, base).await,
         Some("summary") => {
-            let page = app.backend.list(list_query(&params)?).await?;
-            Ok(Json(summary_page(&base, page)).into_response())
+            let query = list_query(&params)?;
+            // Read before the page, so every write the page may miss comes after it.
+            let feed = match query.after {
+                None => Some(app.backend.head().await?),
+                Some(_) => None,
+            };
+            let page = app.backend.list(query).await?;
+            let mut res = Json(summary_page(&base, page)).into_response();
+            if let Some(cursor) = feed.and_then(|c| HeaderValue::from_str(&c.to_string()).ok()) {
+                res.headers_mut().insert(FEED_CURSOR_HEADER, cursor);
+            }
+            Ok(res)
         }
         Some("deleted") => {
             let page = app.backend.deleted(list_query(&params)?).await?;
