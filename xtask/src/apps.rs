@@ -37,14 +37,14 @@ const APPS: &[App] = &[
         name: "client",
         package: "sa-client",
         html: "client/index.html",
-        lazy_css: &["explorer", "editor"],
+        lazy_css: &["explorer", "model-view", "editor"],
         own_css: "client",
     },
     App {
         name: "explorer",
         package: "sa-explorer",
         html: "explorer/index.html",
-        lazy_css: &["editor"],
+        lazy_css: &["model-view", "editor"],
         own_css: "explorer",
     },
 ];
