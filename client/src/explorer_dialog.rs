@@ -71,9 +71,6 @@ pub fn ExplorerDialog(session: Session, open: RwSignal<bool>) -> impl IntoView {
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn explorer_pop_over(session: Session, on_pick: Callback<(String, String)>) -> AnyView {
     // Its stylesheets are not in the client's first load either (sa_shared::web::stylesheet).
-    futures::join!(
-        sa_shared::web::stylesheet("explorer"),
-        sa_shared::web::stylesheet("editor")
-    );
+    sa_shared::web::stylesheets(&["explorer", "editor"]).await;
     view! { <sa_explorer::Explorer session=session on_pick=on_pick compact=true /> }.into_any()
 }

@@ -305,18 +305,22 @@ async fn a_reader_sees_the_history_without_restore() {
     r.close().await;
 }
 
-/// The workspace follows the feed: a model created and deleted elsewhere shows, highlighted,
-/// without a reload.
-/// A model created after the workspace's list was read but before its feeds were open still
-/// shows: each feed starts from the cursor its store's list came with.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_workspace_shows_a_model_created_before_its_feeds_open() {
+/// Ann signed in, with one model ("Existing") in the file store.
+async fn ann_with_one_model() -> (Stack, Browser) {
     let stack = stack_with_writers().await;
     stack
         .create_model("file", ANN, &json!({"name": "Existing"}).to_string())
         .await;
     let a = stack.browser(DESKTOP).await;
     a.sign_in(&stack, ANN).await;
+    (stack, a)
+}
+
+/// A model created after the workspace's list was read but before its feeds were open still
+/// shows: each feed starts from the cursor its store's list came with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workspace_shows_a_model_created_before_its_feeds_open() {
+    let (stack, a) = ann_with_one_model().await;
     a.hold_feeds().await;
     a.goto(&stack.url("client", "/")).await;
     a.check_text("#model-list", "Existing").await;
@@ -336,14 +340,11 @@ async fn the_workspace_shows_a_model_created_before_its_feeds_open() {
     a.close().await;
 }
 
+/// The workspace follows the feed: a model created and deleted elsewhere shows, highlighted,
+/// without a reload.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_shows_new_and_deleted_models_live() {
-    let stack = stack_with_writers().await;
-    stack
-        .create_model("file", ANN, &json!({"name": "Existing"}).to_string())
-        .await;
-    let a = stack.browser(DESKTOP).await;
-    a.sign_in(&stack, ANN).await;
+    let (stack, a) = ann_with_one_model().await;
     a.check_text("#model-list", "Existing").await;
     a.eval("window.__same_page = true").await;
 

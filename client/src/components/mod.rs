@@ -1,5 +1,5 @@
-//! Pieces the pages share: status lines, error notices, modal dialogs, the JSON editor and the
-//! sign-in gate.
+//! Pieces the pages share: status lines, error notices, modal dialogs and the sign-in gate.
+//! The JSON editor is sa-editor's `JsonEditor`.
 pub mod modal;
 pub mod require_user;
 

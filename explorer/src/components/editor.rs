@@ -17,12 +17,7 @@ pub async fn editor(
     draft: RwSignal<Option<String>>,
 ) -> AnyView {
     // "New model" reaches the editor without the model view, which adds them too.
-    let (own, editor) = (
-        sa_shared::web::stylesheet("model-view"),
-        sa_shared::web::stylesheet("editor"),
-    );
-    own.await;
-    editor.await;
+    sa_shared::web::stylesheets(&["model-view", "editor"]).await;
     view! { <Editor initial=initial save=save cancel=cancel busy=busy error=error save_label=save_label draft=draft /> }
         .into_any()
 }

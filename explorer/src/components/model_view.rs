@@ -86,13 +86,7 @@ pub fn ModelPane(tab: StoreSlot) -> impl IntoView {
 /// with the first model opened, not with the list.
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn model_view(tab: StoreSlot, id: String) -> AnyView {
-    // Both links go in at once and load side by side.
-    let (own, editor) = (
-        sa_shared::web::stylesheet("model-view"),
-        sa_shared::web::stylesheet("editor"),
-    );
-    own.await;
-    editor.await;
+    sa_shared::web::stylesheets(&["model-view", "editor"]).await;
     view! { <ModelView tab=tab id=id /> }.into_any()
 }
 
